@@ -1,0 +1,1 @@
+"""Platform adapters: one folder per platform (normalise, render, and the SDK wiring)."""

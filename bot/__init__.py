@@ -1,0 +1,1 @@
+"""charbridge core: platform-agnostic models, routing, state, queueing and the reply relay."""

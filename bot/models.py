@@ -1,0 +1,139 @@
+"""The normalised data model every adapter, backend and store speaks.
+
+Ids are platform-qualified strings in the Satori style, so one key space serves every platform:
+``telegram:-100123`` (a chat), ``telegram:-100123/7`` (forum topic 7 in it), ``discord:<guild>:<channel>``,
+``discord:dm:<channel>``, ``http:<groupId>``; users are ``telegram:42``, ``discord:1234``, ``http:alice``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PRESET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReplyTarget(BaseModel):
+    """Where and how the reply goes. Serialisable, so it can cross processes with the request.
+
+    ``chat`` and ``thread`` are the platform's own raw ids; ``reply_to`` is the platform message id to
+    answer; ``extra`` carries platform specifics (e.g. a Discord interaction token) as plain strings.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: str
+    chat: str
+    thread: str | None = None
+    reply_to: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class ChatRequest(BaseModel):
+    """One incoming user message, normalised from any platform."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: str
+    conversation_id: str  # platform-qualified chat / channel id, without the thread
+    thread_id: str | None = None  # raw thread / forum topic id inside the conversation
+    user_id: str  # platform-qualified
+    user_name: str
+    is_dm: bool
+    text: str
+    message_id: str  # platform-qualified, unique per platform message
+    reply_to_id: str | None = None  # platform-qualified id of the message this one answers
+    reply_to_bot: bool = False  # the answered message is the bot's (or one of its characters')
+    mentions_bot: bool = False
+    command: str | None = None  # "chat", "reset", ... when the message is a bot command
+    received_at: datetime = Field(default_factory=utcnow)
+    target: ReplyTarget
+
+    @property
+    def conversation_key(self) -> str:
+        """The most specific key of the place the message was written in (thread included)."""
+        return thread_key(self.conversation_id, self.thread_id)
+
+    @property
+    def request_id(self) -> str:
+        """Deterministic, so a platform's redelivery of one message is recognised as a duplicate."""
+        return self.message_id
+
+
+def thread_key(conversation_id: str, thread_id: str | None) -> str:
+    return f"{conversation_id}/{thread_id}" if thread_id else conversation_id
+
+
+class ReplySnapshot(BaseModel):
+    """The whole reply text so far (cumulative, never a delta: a lost snapshot is harmless)."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["snapshot"] = "snapshot"
+    text: str
+
+
+class ReplyFinal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["final"] = "final"
+    text: str
+    turn_id: str | None = None
+    speaker: str | None = None  # the character's display name, for NPC rendering
+
+
+class ReplyError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["error"] = "error"
+    code: str  # auth | not_found | rate_limited | filtered | unavailable | timeout | no_preset | ...
+    message: str  # short and safe to show to chat users
+
+
+ReplyEvent = Annotated[ReplySnapshot | ReplyFinal | ReplyError, Field(discriminator="kind")]
+
+
+class Preset(BaseModel):
+    """A named bundle: which character on which backend, and how it behaves in a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=PRESET_NAME_PATTERN)
+    backend: Literal["characterai"] = "characterai"
+    character_id: str = Field(default="", description="upstream character id")
+    display_name: str | None = None
+    avatar_url: str | None = None
+    greeting: bool = Field(default=True, description="post the character's greeting when bound")
+    trigger: Literal["mention", "all"] = Field(
+        default="mention", description="in groups: answer only when addressed, or every message"
+    )
+    scope: Literal["channel", "user"] = Field(
+        default="channel", description="one upstream conversation per channel, or one per user in it"
+    )
+    pacing: dict[str, float] = Field(default_factory=dict, description="pacing overrides for this preset")
+
+
+class Binding(BaseModel):
+    """A conversation (chat, channel or thread) bound to a preset by an admin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation: str
+    preset: str
+    bound_by: str
+    bound_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(BaseModel):
+    """One recorded admin change: who, where, what, when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str
+    conversation: str
+    action: str
+    detail: str = ""
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,93 @@
+"""The infrastructure ports. Each has an embedded implementation (the default) and a Redis one.
+
+The application picks one implementation per port at start-up (``bot.app``); nothing else knows which.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bot.models import AuditEntry, Binding, Preset
+
+T = TypeVar("T")
+
+# The "who" of a channel-scoped upstream chat: one chat for everybody in the conversation.
+EVERYONE = "*"
+
+
+class StateStore(ABC):
+    """Durable state: presets made by admins, bindings, upstream chat ids, dedupe markers, the audit log."""
+
+    # presets (admin-made; file presets live in the config and are merged by the preset catalog)
+    @abstractmethod
+    async def get_preset(self, name: str) -> Preset | None: ...
+
+    @abstractmethod
+    async def put_preset(self, preset: Preset) -> None: ...
+
+    @abstractmethod
+    async def delete_preset(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def list_presets(self) -> list[Preset]: ...
+
+    # bindings: conversation key -> preset
+    @abstractmethod
+    async def get_binding(self, conversation: str) -> Binding | None: ...
+
+    @abstractmethod
+    async def put_binding(self, binding: Binding) -> None: ...
+
+    @abstractmethod
+    async def delete_binding(self, conversation: str) -> bool: ...
+
+    @abstractmethod
+    async def list_bindings(self) -> list[Binding]: ...
+
+    # upstream chat ids: (conversation key, who) -> chat id; who is EVERYONE or a user id
+    @abstractmethod
+    async def get_chat_id(self, conversation: str, who: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None: ...
+
+    @abstractmethod
+    async def clear_chat_ids(self, conversation: str) -> int:
+        """Forget every upstream chat of a conversation (all users); returns how many were dropped."""
+
+    @abstractmethod
+    async def list_chat_ids(self, conversation: str) -> dict[str, str]: ...
+
+    # dedupe markers
+    @abstractmethod
+    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+        """Set a marker unless it exists; True when this call set it. Markers expire after the ttl."""
+
+    # audit log
+    @abstractmethod
+    async def append_audit(self, entry: AuditEntry) -> None: ...
+
+    @abstractmethod
+    async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
+        """Newest first."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class RoomQueue(ABC):
+    """Serialises work per upstream room/chat: one job at a time per room, in arrival order;
+    different rooms run concurrently."""
+
+    @abstractmethod
+    async def run(self, room: str, job: Callable[[], Awaitable[T]]) -> T:
+        """Queue ``job`` behind the room's earlier jobs, run it, and return (or raise) its result."""
+
+    @abstractmethod
+    def pending(self, room: str) -> int:
+        """Jobs queued or running for the room (lets adapters tell users that they are queued)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

@@ -1,0 +1,193 @@
+"""The chat service: what every adapter calls. Routes a request, serialises it on its upstream chat through
+the room queue, and hands back the reply as a stream of events (cumulative snapshots, then final or error).
+
+A reply that has started upstream always runs to completion even if its consumer goes away (a closed HTTP
+stream, a cancelled handler), so the upstream conversation is never left half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+
+from pydantic import BaseModel
+
+from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal
+from bot.ports import RoomQueue, StateStore
+from bot.router import Route, Router
+from bot.upstream.base import ErrorCode, NewChat, ReplyStream, Upstream, UpstreamError
+
+log = logging.getLogger("charbridge.service")
+
+NO_PRESET = ReplyError(
+    code="no_preset",
+    message="No character is set up here yet. An admin can choose one with /preset use <name>.",
+)
+INTERNAL = ReplyError(code="internal", message="Something went wrong on our side; please try again.")
+
+
+def is_addressed(request: ChatRequest, trigger: str) -> bool:
+    """DMs always; in groups when addressed, or every message when the preset says so."""
+    return (
+        request.is_dm
+        or request.mentions_bot
+        or request.reply_to_bot
+        or request.command == "chat"
+        or trigger == "all"
+    )
+
+
+class ConversationStatus(BaseModel):
+    conversation: str
+    preset: str | None
+    character_id: str | None
+    backend: str | None
+    bound: bool
+    chat_id: str | None
+    queued: int
+
+
+class ChatService:
+    def __init__(
+        self,
+        store: StateStore,
+        router: Router,
+        upstreams: Mapping[str, Upstream],
+        queue: RoomQueue,
+        dedupe_ttl: float = 86400.0,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self._upstreams = upstreams
+        self._queue = queue
+        self._dedupe_ttl = dedupe_ttl
+        self._background: set[asyncio.Task[object]] = set()
+
+    async def first_delivery(self, request: ChatRequest) -> bool:
+        """False when the platform delivered this message before (Telegram retry, Discord resume)."""
+        return await self.store.mark_once(f"seen:{request.request_id}", self._dedupe_ttl)
+
+    async def should_answer(self, request: ChatRequest) -> bool:
+        route = await self.router.resolve(request)
+        trigger = route.preset.trigger if route is not None else "mention"
+        return is_addressed(request, trigger)
+
+    def reply(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
+        """The character's answer to the request's text."""
+        return self._stream(
+            request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text)
+        )
+
+    def regenerate(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
+        """Another candidate for the character's last reply in this conversation."""
+        return self._stream(request, lambda up, chat, route: up.regenerate(chat, route.preset.character_id))
+
+    async def reset(self, request: ChatRequest) -> ReplyFinal | ReplyError:
+        """Start a new upstream chat for this conversation (this user's, under per-user scope); returns the
+        character's greeting."""
+        route = await self.router.resolve(request)
+        if route is None:
+            return NO_PRESET
+        return await self._queue.run(route.session, lambda: self._new_chat(route))
+
+    async def greeting(self, request: ChatRequest) -> ReplyFinal | ReplyError:
+        """The greeting of the conversation's character (creating the upstream chat if there is none yet)."""
+        route = await self.router.resolve(request)
+        if route is None:
+            return NO_PRESET
+        try:
+            info = await self._upstream(route).character_info(route.preset.character_id)
+        except UpstreamError as exc:
+            return self._error(exc, route)
+        return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=info.name)
+
+    async def status(self, request: ChatRequest) -> ConversationStatus:
+        route = await self.router.resolve(request)
+        if route is None:
+            return ConversationStatus(
+                conversation=request.conversation_key,
+                preset=None,
+                character_id=None,
+                backend=None,
+                bound=False,
+                chat_id=None,
+                queued=0,
+            )
+        return ConversationStatus(
+            conversation=route.conversation,
+            preset=route.preset.name,
+            character_id=route.preset.character_id,
+            backend=route.preset.backend,
+            bound=route.bound,
+            chat_id=await self.router.chat_id(route),
+            queued=self._queue.pending(route.session),
+        )
+
+    def queued(self, route: Route) -> int:
+        return self._queue.pending(route.session)
+
+    async def _stream(
+        self, request: ChatRequest, start: Callable[[Upstream, str, Route], ReplyStream]
+    ) -> AsyncIterator[ReplyEvent]:
+        route = await self.router.resolve(request)
+        if route is None:
+            yield NO_PRESET
+            return
+        events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
+
+        async def job() -> None:
+            try:
+                upstream = self._upstream(route)
+                chat_id = await self.router.chat_id(route)
+                if chat_id is None:
+                    chat_id = (await self._create_chat(route)).chat_id
+                async for event in start(upstream, chat_id, route):
+                    events.put_nowait(event)
+            except UpstreamError as exc:
+                events.put_nowait(self._error(exc, route))
+            except Exception:
+                log.exception("reply for %s failed", request.request_id)
+                events.put_nowait(INTERNAL)
+
+        self._keep(self._queue.run(route.session, job))
+        while True:
+            event = await events.get()
+            yield event
+            if event.kind != "snapshot":
+                return
+
+    async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
+        try:
+            chat = await self._create_chat(route)
+        except UpstreamError as exc:
+            return self._error(exc, route)
+        return ReplyFinal(
+            text=chat.greeting or "A new conversation has started.", speaker=route.preset.display_name
+        )
+
+    async def _create_chat(self, route: Route) -> NewChat:
+        chat = await self._upstream(route).create_chat(route.preset.character_id)
+        await self.store.set_chat_id(route.conversation, route.who, chat.chat_id)
+        return chat
+
+    def _upstream(self, route: Route) -> Upstream:
+        upstream = self._upstreams.get(route.preset.backend)
+        if upstream is None:
+            raise UpstreamError(ErrorCode.UNAVAILABLE, f"backend {route.preset.backend!r} is not configured")
+        return upstream
+
+    @staticmethod
+    def _error(exc: UpstreamError, route: Route) -> ReplyError:
+        log.warning("upstream error for preset %s: %s", route.preset.name, exc)
+        return ReplyError(code=exc.code.value, message=exc.user_message)
+
+    def _keep(self, work: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for replies still running upstream (used at shutdown)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)

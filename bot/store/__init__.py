@@ -1,0 +1,1 @@
+"""State store implementations: SQLite (embedded default) and Redis (several processes)."""

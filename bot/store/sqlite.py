@@ -1,0 +1,143 @@
+"""The embedded state store: one SQLite file under the data directory.
+
+sqlite3 calls run in a worker thread (one connection, serialised by a lock) so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from bot.models import AuditEntry, Binding, Preset
+from bot.ports import StateStore
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS presets (name TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (conversation TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chats (
+    conversation TEXT NOT NULL, who TEXT NOT NULL, chat_id TEXT NOT NULL,
+    PRIMARY KEY (conversation, who)
+);
+CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, body TEXT NOT NULL
+);
+"""
+
+
+class SqliteStateStore(StateStore):
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = asyncio.Lock()
+        self._clock = clock
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(fn, self._db)
+
+    async def _rows(self, sql: str, *args: object) -> list[tuple[str, ...]]:
+        return await self._call(lambda db: db.execute(sql, args).fetchall())
+
+    async def _write(self, sql: str, *args: object) -> int:
+        return await self._call(lambda db: db.execute(sql, args).rowcount)
+
+    # presets
+    async def get_preset(self, name: str) -> Preset | None:
+        rows = await self._rows("SELECT body FROM presets WHERE name = ?", name)
+        return Preset.model_validate_json(rows[0][0]) if rows else None
+
+    async def put_preset(self, preset: Preset) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO presets (name, body) VALUES (?, ?)", preset.name, preset.model_dump_json()
+        )
+
+    async def delete_preset(self, name: str) -> bool:
+        return await self._write("DELETE FROM presets WHERE name = ?", name) > 0
+
+    async def list_presets(self) -> list[Preset]:
+        rows = await self._rows("SELECT body FROM presets ORDER BY name")
+        return [Preset.model_validate_json(r[0]) for r in rows]
+
+    # bindings
+    async def get_binding(self, conversation: str) -> Binding | None:
+        rows = await self._rows("SELECT body FROM bindings WHERE conversation = ?", conversation)
+        return Binding.model_validate_json(rows[0][0]) if rows else None
+
+    async def put_binding(self, binding: Binding) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO bindings (conversation, body) VALUES (?, ?)",
+            binding.conversation,
+            binding.model_dump_json(),
+        )
+
+    async def delete_binding(self, conversation: str) -> bool:
+        return await self._write("DELETE FROM bindings WHERE conversation = ?", conversation) > 0
+
+    async def list_bindings(self) -> list[Binding]:
+        rows = await self._rows("SELECT body FROM bindings ORDER BY conversation")
+        return [Binding.model_validate_json(r[0]) for r in rows]
+
+    # upstream chat ids
+    async def get_chat_id(self, conversation: str, who: str) -> str | None:
+        rows = await self._rows(
+            "SELECT chat_id FROM chats WHERE conversation = ? AND who = ?", conversation, who
+        )
+        return rows[0][0] if rows else None
+
+    async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO chats (conversation, who, chat_id) VALUES (?, ?, ?)",
+            conversation,
+            who,
+            chat_id,
+        )
+
+    async def clear_chat_ids(self, conversation: str) -> int:
+        return await self._write("DELETE FROM chats WHERE conversation = ?", conversation)
+
+    async def list_chat_ids(self, conversation: str) -> dict[str, str]:
+        rows = await self._rows("SELECT who, chat_id FROM chats WHERE conversation = ?", conversation)
+        return {row[0]: row[1] for row in rows}
+
+    # markers
+    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+        now = self._clock()
+
+        def mark(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM markers WHERE key = ? AND expires_at <= ?", (key, now))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
+            )
+            return cursor.rowcount == 1
+
+        return await self._call(mark)
+
+    # audit
+    async def append_audit(self, entry: AuditEntry) -> None:
+        await self._write(
+            "INSERT INTO audit (conversation, body) VALUES (?, ?)",
+            entry.conversation,
+            entry.model_dump_json(),
+        )
+
+    async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
+        if conversation is None:
+            rows = await self._rows("SELECT body FROM audit ORDER BY id DESC LIMIT ?", limit)
+        else:
+            rows = await self._rows(
+                "SELECT body FROM audit WHERE conversation = ? ORDER BY id DESC LIMIT ?", conversation, limit
+            )
+        return [AuditEntry.model_validate_json(r[0]) for r in rows]
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._db.close()

@@ -1,0 +1,1 @@
+"""Character backends ("upstreams") behind one interface the router and service use."""

@@ -1,0 +1,150 @@
+"""Settings models. Every key is documented in ``config/example.toml``.
+
+Values come from (highest first): environment variables (``CHARBRIDGE_`` prefix, ``__`` between sections,
+e.g. ``CHARBRIDGE_TELEGRAM__TOKEN``), a ``.env`` file, the TOML file, then the defaults. Secrets (tokens,
+keys) are ``SecretStr`` and are meant to come from the environment; they are never required in the TOML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.models import Preset
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BridgeSettings(Section):
+    data_dir: Path = Path("data")
+    default_preset: str | None = None
+    owners: list[str] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    dedupe_ttl: float = Field(default=86400.0, gt=0)
+
+    @field_validator("owners")
+    @classmethod
+    def _qualified(cls, owners: list[str]) -> list[str]:
+        for owner in owners:
+            if ":" not in owner:
+                raise ValueError(f"owner {owner!r} must be platform-qualified, like 'telegram:12345'")
+        return owners
+
+
+class StorageSettings(Section):
+    backend: Literal["auto", "sqlite", "redis"] = "auto"
+    redis_url: SecretStr | None = None
+    key_prefix: str = "charbridge:"
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.backend == "redis" or (self.backend == "auto" and self.redis_url is not None)
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> StorageSettings:
+        if self.backend == "redis" and self.redis_url is None:
+            raise ValueError("backend 'redis' needs storage.redis_url (env CHARBRIDGE_STORAGE__REDIS_URL)")
+        return self
+
+
+class CharacterAISettings(Section):
+    token: SecretStr | None = None
+    neo_url: str = "https://neo.character.ai"
+    plus_url: str = "https://plus.character.ai"
+    ws_url: str = "wss://neo.character.ai/ws/"
+    room_ws_url: str = "wss://neo.character.ai/connection/websocket"
+    request_timeout: float = Field(default=60.0, gt=0)
+
+
+class TelegramSettings(Section):
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    admin_cache_seconds: float = Field(default=60.0, ge=0)
+    pacing: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramSettings:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("mode 'webhook' needs telegram.webhook_url")
+        return self
+
+
+class DiscordSettings(Section):
+    token: SecretStr | None = None
+    api_base: str | None = None  # REST base, e.g. https://discord.com/api/v10 (None: discord.py's default)
+    gateway_url: str | None = None  # None: ask the REST API, as discord.py does
+    guild_ids: list[int] = Field(default_factory=list)  # sync slash commands here at once (else globally)
+    admin_role_ids: list[int] = Field(default_factory=list)
+    interaction_defer_after: float = Field(default=1.0, ge=0)
+    pacing: dict[str, float] = Field(default_factory=dict)
+
+
+class HttpApiSettings(Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    api_keys: list[SecretStr] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    rate_limit_per_minute: int = Field(default=60, gt=0)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Keyword arguments (the parsed TOML file) have the LOWEST priority."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHARBRIDGE_", env_nested_delimiter="__", env_file=".env", extra="forbid"
+    )
+
+    bridge: BridgeSettings = Field(default_factory=BridgeSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    characterai: CharacterAISettings = Field(default_factory=CharacterAISettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    http: HttpApiSettings = Field(default_factory=HttpApiSettings)
+    presets: list[Preset] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _presets_consistent(self) -> Settings:
+        names = [p.name for p in self.presets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"preset names must be unique; repeated: {', '.join(duplicates)}")
+        default = self.bridge.default_preset
+        if default is not None and default not in names:
+            raise ValueError(
+                f"bridge.default_preset {default!r} is not one of the presets ({', '.join(names)})"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, dotenv_settings, init_settings
+
+    @property
+    def platforms(self) -> list[str]:
+        enabled = []
+        if self.telegram.token is not None:
+            enabled.append("telegram")
+        if self.discord.token is not None:
+            enabled.append("discord")
+        if self.http.enabled:
+            enabled.append("http")
+        return enabled

@@ -1,0 +1,121 @@
+"""One contract, two implementations: the SQLite store and the Redis store must behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.models import AuditEntry, Binding, Preset
+from bot.ports import EVERYONE, StateStore
+from bot.store.redis import RedisStateStore
+from bot.store.sqlite import SqliteStateStore
+
+StoreFactory = Callable[[], StateStore]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """A factory, so a test can close the store and open a new one on the same data."""
+    if request.param == "sqlite":
+        return lambda: SqliteStateStore(tmp_path / "state.sqlite3")
+    url = request.getfixturevalue("redis_url")
+    return lambda: RedisStateStore(url, prefix="test:")
+
+
+@pytest.fixture
+async def store(make_store: StoreFactory) -> AsyncIterator[StateStore]:
+    opened = make_store()
+    yield opened
+    await opened.close()
+
+
+async def reopen(store: StateStore, make_store: StoreFactory) -> StateStore:
+    await store.close()
+    return make_store()
+
+
+async def test_presets_round_trip_and_survive_reopen(store: StateStore, make_store: StoreFactory) -> None:
+    kira = Preset(name="kira", character_id="char-1", display_name="Kira", scope="user", pacing={"min": 2.0})
+    await store.put_preset(kira)
+    await store.put_preset(Preset(name="ada", character_id="char-2"))
+    assert await store.get_preset("kira") == kira
+    assert [p.name for p in await store.list_presets()] == ["ada", "kira"]
+
+    again = await reopen(store, make_store)
+    try:
+        assert await again.get_preset("kira") == kira
+        assert await again.delete_preset("kira") is True
+        assert await again.delete_preset("kira") is False
+        assert await again.get_preset("kira") is None
+        assert [p.name for p in await again.list_presets()] == ["ada"]
+    finally:
+        await again.close()
+
+
+async def test_bindings_replace_and_delete(store: StateStore, make_store: StoreFactory) -> None:
+    first = Binding(conversation="telegram:-100", preset="ada", bound_by="telegram:1")
+    await store.put_binding(first)
+    second = first.model_copy(update={"preset": "kira"})
+    await store.put_binding(second)
+    await store.put_binding(Binding(conversation="discord:1:2", preset="ada", bound_by="discord:9"))
+    assert await store.get_binding("telegram:-100") == second
+
+    again = await reopen(store, make_store)
+    try:
+        assert [b.conversation for b in await again.list_bindings()] == ["discord:1:2", "telegram:-100"]
+        assert await again.delete_binding("telegram:-100") is True
+        assert await again.get_binding("telegram:-100") is None
+        assert await again.delete_binding("telegram:-100") is False
+    finally:
+        await again.close()
+
+
+async def test_upstream_chat_ids_per_conversation_and_user(store: StateStore, make_store: StoreFactory) -> None:
+    await store.set_chat_id("telegram:-100", "telegram:1", "chat-a")
+    await store.set_chat_id("telegram:-100", "telegram:2", "chat-b")
+    await store.set_chat_id("telegram:-100/7", EVERYONE, "chat-topic")
+    await store.set_chat_id("telegram:-100", "telegram:1", "chat-a2")
+
+    again = await reopen(store, make_store)
+    try:
+        assert await again.get_chat_id("telegram:-100", "telegram:1") == "chat-a2"
+        assert await again.list_chat_ids("telegram:-100") == {"telegram:1": "chat-a2", "telegram:2": "chat-b"}
+        assert await again.clear_chat_ids("telegram:-100") == 2
+        assert await again.get_chat_id("telegram:-100", "telegram:2") is None
+        # clearing one conversation leaves its threads alone
+        assert await again.get_chat_id("telegram:-100/7", EVERYONE) == "chat-topic"
+        assert await again.clear_chat_ids("telegram:-100") == 0
+    finally:
+        await again.close()
+
+
+async def test_dedupe_markers_expire(store: StateStore, make_store: StoreFactory) -> None:
+    assert await store.mark_once("seen:telegram:1:5", ttl_seconds=0.3) is True
+    assert await store.mark_once("seen:telegram:1:5", ttl_seconds=0.3) is False
+    assert await store.mark_once("seen:long", ttl_seconds=60) is True
+
+    again = await reopen(store, make_store)
+    try:
+        assert await again.mark_once("seen:telegram:1:5", ttl_seconds=0.3) is False
+        await asyncio.sleep(0.45)
+        assert await again.mark_once("seen:telegram:1:5", ttl_seconds=0.3) is True
+        assert await again.mark_once("seen:long", ttl_seconds=60) is False
+    finally:
+        await again.close()
+
+
+async def test_audit_log_newest_first_and_per_conversation(store: StateStore, make_store: StoreFactory) -> None:
+    for i in range(5):
+        conversation = "telegram:-100" if i % 2 == 0 else "discord:1:2"
+        await store.append_audit(AuditEntry(actor=f"user{i}", conversation=conversation, action=f"act{i}"))
+
+    again = await reopen(store, make_store)
+    try:
+        assert [e.action for e in await again.list_audit(limit=3)] == ["act4", "act3", "act2"]
+        per_chat = await again.list_audit(limit=10, conversation="telegram:-100")
+        assert [e.actor for e in per_chat] == ["user4", "user2", "user0"]
+    finally:
+        await again.close()
