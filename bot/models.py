@@ -137,3 +137,17 @@ class AuditEntry(BaseModel):
     action: str
     detail: str = ""
     at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationRecord(BaseModel):
+    """Activity of one upstream conversation (a chat, or one user's chat in it under per-user scope)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation: str
+    who: str
+    user_id: str  # the user who last spoke in it
+    preset: str
+    message_count: int = 0  # user messages plus character replies
+    last_message: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.models import AuditEntry, Binding, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 
 T = TypeVar("T")
 
@@ -59,6 +59,24 @@ class StateStore(ABC):
 
     @abstractmethod
     async def list_chat_ids(self, conversation: str) -> dict[str, str]: ...
+
+    # conversation activity
+    @abstractmethod
+    async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
+        """Count one exchange (a user message and the reply) and remember the last message."""
+
+    @abstractmethod
+    async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None: ...
+
+    @abstractmethod
+    async def list_conversations(
+        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[ConversationRecord], int]:
+        """Most recently updated first, filtered by the last speaker and/or the conversation; with the total."""
+
+    @abstractmethod
+    async def delete_conversation(self, conversation: str, who: str) -> bool:
+        """Forget a conversation's record and its upstream chat id."""
 
     # dedupe markers
     @abstractmethod

@@ -144,6 +144,10 @@ class ChatService:
                     chat_id = (await self._create_chat(route)).chat_id
                 async for event in start(upstream, chat_id, route):
                     events.put_nowait(event)
+                    if event.kind == "final":
+                        await self.store.record_turn(
+                            route.conversation, route.who, request.user_id, route.preset.name, event.text
+                        )
             except UpstreamError as exc:
                 events.put_nowait(self._error(exc, route))
             except Exception:
@@ -158,6 +162,7 @@ class ChatService:
                 return
 
     async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
+        await self.store.delete_conversation(route.conversation, route.who)
         try:
             chat = await self._create_chat(route)
         except UpstreamError as exc:

@@ -4,17 +4,20 @@ Keys (all under a configurable prefix):
   preset:{name} -> JSON        presets            (set of names)
   binding:{conversation} -> JSON   bindings       (set of conversations)
   chats:{conversation} -> hash who -> chat id
+  conv:{member} -> hash (fields of ConversationRecord), member = JSON [conversation, who]
+  convs, convs:user:{user_id}, convs:in:{conversation} -> sorted sets of members by last update
   marker:{key} -> "1" with a TTL (SET NX PX)
   audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from bot.models import AuditEntry, Binding, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset, utcnow
 from bot.ports import StateStore
 
 AUDIT_CAP = 1000
@@ -99,6 +102,76 @@ class RedisStateStore(StateStore):
 
     async def list_chat_ids(self, conversation: str) -> dict[str, str]:
         return dict(await cast(Any, self._redis.hgetall(self._k("chats", conversation))))
+
+    # conversation activity
+    @staticmethod
+    def _member(conversation: str, who: str) -> str:
+        return json.dumps([conversation, who])
+
+    async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
+        member = self._member(conversation, who)
+        key = self._k("conv", member)
+        previous_user = await cast(Any, self._redis.hget(key, "user_id"))
+        now = utcnow()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(key, "message_count", 2)
+            pipe.hset(
+                key,
+                mapping={
+                    "conversation": conversation,
+                    "who": who,
+                    "user_id": user_id,
+                    "preset": preset,
+                    "last_message": last_message,
+                    "updated_at": now.isoformat(),
+                },
+            )
+            score = {member: now.timestamp()}
+            pipe.zadd(self._k("convs"), score)
+            pipe.zadd(self._k("convs", "user", user_id), score)
+            pipe.zadd(self._k("convs", "in", conversation), score)
+            if previous_user and previous_user != user_id:
+                pipe.zrem(self._k("convs", "user", previous_user), member)
+            await pipe.execute()
+
+    async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
+        fields = await cast(Any, self._redis.hgetall(self._k("conv", self._member(conversation, who))))
+        return ConversationRecord.model_validate(fields) if fields else None
+
+    async def list_conversations(
+        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[ConversationRecord], int]:
+        if conversation is not None:
+            index = self._k("convs", "in", conversation)
+        elif user_id is not None:
+            index = self._k("convs", "user", user_id)
+        else:
+            index = self._k("convs")
+        if conversation is not None and user_id is not None:
+            members = cast(list[str], await self._redis.zrevrange(index, 0, -1))
+            records = [r for r in await self._records(members) if r.user_id == user_id]
+            return records[offset : offset + limit], len(records)
+        total = await self._redis.zcard(index)
+        members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
+        return await self._records(members), int(total)
+
+    async def _records(self, members: list[str]) -> list[ConversationRecord]:
+        records = [await self.get_conversation(*json.loads(m)) for m in members]
+        return [r for r in records if r is not None]
+
+    async def delete_conversation(self, conversation: str, who: str) -> bool:
+        member = self._member(conversation, who)
+        key = self._k("conv", member)
+        user_id = await cast(Any, self._redis.hget(key, "user_id"))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hdel(self._k("chats", conversation), who)
+            pipe.zrem(self._k("convs"), member)
+            pipe.zrem(self._k("convs", "in", conversation), member)
+            if user_id:
+                pipe.zrem(self._k("convs", "user", user_id), member)
+            deleted, *_ = await pipe.execute()
+        return bool(deleted)
 
     # markers
     async def mark_once(self, key: str, ttl_seconds: float) -> bool:

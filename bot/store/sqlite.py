@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from bot.models import AuditEntry, Binding, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset, utcnow
 from bot.ports import StateStore
 
 T = TypeVar("T")
@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS bindings (conversation TEXT PRIMARY KEY, body TEXT NO
 CREATE TABLE IF NOT EXISTS chats (
     conversation TEXT NOT NULL, who TEXT NOT NULL, chat_id TEXT NOT NULL,
     PRIMARY KEY (conversation, who)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    conversation TEXT NOT NULL, who TEXT NOT NULL, user_id TEXT NOT NULL, updated_at REAL NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (conversation, who)
 );
 CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
@@ -88,9 +92,7 @@ class SqliteStateStore(StateStore):
 
     # upstream chat ids
     async def get_chat_id(self, conversation: str, who: str) -> str | None:
-        rows = await self._rows(
-            "SELECT chat_id FROM chats WHERE conversation = ? AND who = ?", conversation, who
-        )
+        rows = await self._rows("SELECT chat_id FROM chats WHERE conversation = ? AND who = ?", conversation, who)
         return rows[0][0] if rows else None
 
     async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None:
@@ -107,6 +109,62 @@ class SqliteStateStore(StateStore):
     async def list_chat_ids(self, conversation: str) -> dict[str, str]:
         rows = await self._rows("SELECT who, chat_id FROM chats WHERE conversation = ?", conversation)
         return {row[0]: row[1] for row in rows}
+
+    # conversation activity
+    async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
+        def record(db: sqlite3.Connection) -> None:
+            row = db.execute(
+                "SELECT body FROM conversations WHERE conversation = ? AND who = ?", (conversation, who)
+            ).fetchone()
+            count = ConversationRecord.model_validate_json(row[0]).message_count if row else 0
+            updated = ConversationRecord(
+                conversation=conversation,
+                who=who,
+                user_id=user_id,
+                preset=preset,
+                message_count=count + 2,
+                last_message=last_message,
+                updated_at=utcnow(),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO conversations (conversation, who, user_id, updated_at, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (conversation, who, user_id, updated.updated_at.timestamp(), updated.model_dump_json()),
+            )
+
+        await self._call(record)
+
+    async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
+        rows = await self._rows("SELECT body FROM conversations WHERE conversation = ? AND who = ?", conversation, who)
+        return ConversationRecord.model_validate_json(rows[0][0]) if rows else None
+
+    async def list_conversations(
+        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[ConversationRecord], int]:
+        where = " AND ".join(
+            clause for clause, value in (("user_id = ?", user_id), ("conversation = ?", conversation)) if value
+        )
+        args = [value for value in (user_id, conversation) if value]
+        condition = f" WHERE {where}" if where else ""
+
+        def query(db: sqlite3.Connection) -> tuple[list[ConversationRecord], int]:
+            total = db.execute(f"SELECT COUNT(*) FROM conversations{condition}", args).fetchone()[0]
+            rows = db.execute(
+                f"SELECT body FROM conversations{condition} ORDER BY updated_at DESC, conversation, who "
+                "LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [ConversationRecord.model_validate_json(r[0]) for r in rows], int(total)
+
+        return await self._call(query)
+
+    async def delete_conversation(self, conversation: str, who: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM chats WHERE conversation = ? AND who = ?", (conversation, who))
+            cursor = db.execute("DELETE FROM conversations WHERE conversation = ? AND who = ?", (conversation, who))
+            return cursor.rowcount > 0
+
+        return await self._call(delete)
 
     # markers
     async def mark_once(self, key: str, ttl_seconds: float) -> bool:

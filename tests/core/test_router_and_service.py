@@ -140,6 +140,16 @@ async def test_reset_starts_a_new_upstream_chat_and_returns_the_greeting(core: C
     after = await core.store.get_chat_id("telegram:-100", EVERYONE)
     assert greeting.kind == "final" and greeting.text == "Hello from ada"
     assert before is not None and after is not None and before != after
+    assert await core.store.get_conversation("telegram:-100", EVERYONE) is None
+
+
+async def test_each_exchange_is_recorded(core: Core) -> None:
+    await collect(core.service.reply(request(text="one", message="1")))
+    await collect(core.service.reply(request(text="two", message="2", user="telegram:2")))
+    record = await core.store.get_conversation("telegram:-100", EVERYONE)
+    assert record is not None
+    assert (record.message_count, record.user_id) == (4, "telegram:2")
+    assert record.last_message == ScriptedUpstream.answer("ada", "two")
 
 
 async def test_duplicate_delivery_is_recognised(core: Core) -> None:

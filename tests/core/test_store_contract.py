@@ -119,3 +119,49 @@ async def test_audit_log_newest_first_and_per_conversation(store: StateStore, ma
         assert [e.actor for e in per_chat] == ["user4", "user2", "user0"]
     finally:
         await again.close()
+
+
+async def test_conversation_records_count_list_and_delete(store: StateStore, make_store: StoreFactory) -> None:
+    await store.set_chat_id("http:team", "http:ann", "chat-1")
+    await store.record_turn("http:team", "http:ann", "http:ann", "ada", "first reply")
+    await asyncio.sleep(0.01)
+    await store.record_turn("http:team", EVERYONE, "http:bob", "ada", "shared reply")
+    await asyncio.sleep(0.01)
+    await store.record_turn("http:dm:ann", EVERYONE, "http:ann", "kira", "hello ann")
+    await asyncio.sleep(0.01)
+    await store.record_turn("http:team", "http:ann", "http:ann", "ada", "second reply")
+
+    again = await reopen(store, make_store)
+    try:
+        record = await again.get_conversation("http:team", "http:ann")
+        assert record is not None
+        assert (record.message_count, record.last_message, record.preset) == (4, "second reply", "ada")
+
+        everything, total = await again.list_conversations()
+        assert total == 3
+        assert [(r.conversation, r.who) for r in everything] == [
+            ("http:team", "http:ann"),
+            ("http:dm:ann", EVERYONE),
+            ("http:team", EVERYONE),
+        ]
+        anns, total = await again.list_conversations(user_id="http:ann", limit=1, offset=1)
+        assert total == 2 and [r.conversation for r in anns] == ["http:dm:ann"]
+        team_ann, total = await again.list_conversations(user_id="http:ann", conversation="http:team")
+        assert total == 1 and team_ann[0].who == "http:ann"
+        in_team, total = await again.list_conversations(conversation="http:team")
+        assert total == 2 and {r.who for r in in_team} == {"http:ann", EVERYONE}
+
+        assert await again.delete_conversation("http:team", "http:ann") is True
+        assert await again.get_conversation("http:team", "http:ann") is None
+        assert await again.get_chat_id("http:team", "http:ann") is None
+        assert (await again.list_conversations(user_id="http:ann"))[1] == 1
+        assert await again.delete_conversation("http:team", "http:ann") is False
+    finally:
+        await again.close()
+
+
+async def test_the_last_speaker_owns_a_shared_conversation_in_listings(store: StateStore) -> None:
+    await store.record_turn("telegram:-1", EVERYONE, "telegram:1", "ada", "one")
+    await store.record_turn("telegram:-1", EVERYONE, "telegram:2", "ada", "two")
+    assert (await store.list_conversations(user_id="telegram:1"))[1] == 0
+    assert (await store.list_conversations(user_id="telegram:2"))[1] == 1
