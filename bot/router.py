@@ -25,7 +25,7 @@ class Route:
 class Router:
     def __init__(self, store: StateStore, catalog: PresetCatalog, default_preset: str | None) -> None:
         self._store = store
-        self._catalog = catalog
+        self.catalog = catalog
         self._default = default_preset
 
     async def resolve(self, request: ChatRequest) -> Route | None:
@@ -37,12 +37,12 @@ class Router:
             binding = await self._store.get_binding(key)
             if binding is None:
                 continue
-            preset = await self._catalog.get(binding.preset)
+            preset = await self.catalog.get(binding.preset)
             if preset is not None:
                 return self._route(key, preset, request, bound=True)
         if self._default is None:
             return None
-        preset = await self._catalog.get(self._default)
+        preset = await self.catalog.get(self._default)
         if preset is None:
             return None
         return self._route(request.conversation_key, preset, request, bound=False)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal
 from bot.ports import RoomQueue, StateStore
 from bot.router import Route, Router
-from bot.upstream.base import ErrorCode, NewChat, ReplyStream, Upstream, UpstreamError
+from bot.upstream.base import ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.service")
 
@@ -123,6 +123,20 @@ class ChatService:
             chat_id=await self.router.chat_id(route),
             queued=self._queue.pending(route.session),
         )
+
+    async def history(self, conversation: str, who: str, limit: int = 50) -> list[HistoryTurn]:
+        """The upstream's record of a conversation's turns, oldest first (empty when it has no chat yet)."""
+        record = await self.store.get_conversation(conversation, who)
+        chat_id = await self.store.get_chat_id(conversation, who)
+        if record is None or chat_id is None:
+            return []
+        preset = await self.router.catalog.get(record.preset)
+        if preset is None:
+            return []
+        upstream = self._upstreams.get(preset.backend)
+        if upstream is None:
+            raise UpstreamError(ErrorCode.UNAVAILABLE, f"backend {preset.backend!r} is not configured")
+        return await upstream.history(chat_id, limit)
 
     def queued(self, route: Route) -> int:
         return self._queue.pending(route.session)

@@ -163,3 +163,10 @@ async def test_should_answer_follows_the_trigger_mode(core: Core) -> None:
     assert await core.service.should_answer(request(mentions=False, dm=True)) is True
     await core.store.put_binding(Binding(conversation="telegram:-100", preset="echo", bound_by="telegram:1"))
     assert await core.service.should_answer(quiet) is True
+
+
+async def test_history_comes_from_the_upstream_chat(core: Core) -> None:
+    assert await core.service.history("telegram:-100", EVERYONE) == []
+    await collect(core.service.reply(request(text="one", message="1")))
+    turns = await core.service.history("telegram:-100", EVERYONE)
+    assert [t.text for t in turns] == ["one", ScriptedUpstream.answer("ada", "one")]
