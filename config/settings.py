@@ -7,13 +7,17 @@ keys) are ``SecretStr`` and are meant to come from the environment; they are nev
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.models import Preset
+from bot.relay.policy import PacingPolicy
+
+K = TypeVar("K", bound=str)
 
 
 class Section(BaseModel):
@@ -61,6 +65,14 @@ class CharacterAISettings(Section):
     request_timeout: float = Field(default=60.0, gt=0)
 
 
+def _check_pacing(pacing: Mapping[K, Mapping[str, float]], policies: Mapping[K, PacingPolicy]) -> None:
+    for kind, overrides in pacing.items():
+        try:
+            policies[kind].with_overrides(overrides)
+        except ValueError as exc:
+            raise ValueError(f"pacing.{kind}: {str(exc).splitlines()[0]}") from None
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
@@ -71,7 +83,17 @@ class TelegramSettings(Section):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     admin_cache_seconds: float = Field(default=60.0, ge=0)
-    pacing: dict[str, float] = Field(default_factory=dict)
+    final_format: Literal["plain", "html"] = "plain"
+    pacing: dict[Literal["private", "group"], dict[str, float]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _pacing_valid(self) -> TelegramSettings:
+        policies: dict[Literal["private", "group"], PacingPolicy] = {
+            "private": PacingPolicy.telegram_private(),
+            "group": PacingPolicy.telegram_group(),
+        }
+        _check_pacing(self.pacing, policies)
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> TelegramSettings:
@@ -87,7 +109,16 @@ class DiscordSettings(Section):
     guild_ids: list[int] = Field(default_factory=list)  # sync slash commands here at once (else globally)
     admin_role_ids: list[int] = Field(default_factory=list)
     interaction_defer_after: float = Field(default=1.0, ge=0)
-    pacing: dict[str, float] = Field(default_factory=dict)
+    pacing: dict[Literal["channel", "webhook"], dict[str, float]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _pacing_valid(self) -> DiscordSettings:
+        policies: dict[Literal["channel", "webhook"], PacingPolicy] = {
+            "channel": PacingPolicy.discord_channel(),
+            "webhook": PacingPolicy.discord_webhook(),
+        }
+        _check_pacing(self.pacing, policies)
+        return self
 
 
 class HttpApiSettings(Section):

@@ -1,0 +1,197 @@
+"""The Telegram adapter: python-telegram-bot wiring, command dispatch, and streamed replies through the relay."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from adapters.telegram.normalize import BotIdentity, normalize_message
+from adapters.telegram.render import TelegramReplySink
+from bot.models import ChatRequest, ReplyEvent, ReplyFinal
+from bot.relay import Budgets, PacingPolicy, relay_reply
+from bot.service import ChatService
+from config.settings import Settings
+
+log = logging.getLogger("charbridge.telegram")
+
+COMMANDS = [
+    BotCommand("start", "Meet the character (its greeting)"),
+    BotCommand("chat", "Talk to the character: /chat <message>"),
+    BotCommand("reset", "Start a new conversation with the character"),
+    BotCommand("regenerate", "Another answer to the last message"),
+    BotCommand("status", "Which character answers here"),
+    BotCommand("help", "How to talk to the character"),
+]
+
+HELP_TEXT = (
+    "Talk to the character here.\n"
+    "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
+    "or use /chat <message>.\n"
+    "/start – the character's greeting\n"
+    "/reset – start a new conversation\n"
+    "/regenerate – another answer to the last message\n"
+    "/status – which character answers here"
+)
+
+Handler = Callable[[ChatRequest], Awaitable[None]]
+
+
+class TelegramAdapter:
+    name = "telegram"
+
+    def __init__(self, settings: Settings, service: ChatService) -> None:
+        config = settings.telegram
+        assert config.token is not None, "the Telegram adapter needs a token"
+        self._settings = settings
+        self._service = service
+        self._app: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(config.token.get_secret_value())
+            .base_url(config.base_url)
+            .base_file_url(config.base_file_url)
+            .concurrent_updates(True)
+            .build()
+        )
+        self._app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION | filters.COMMAND, self._on_update))
+        self._policies = {
+            "private": PacingPolicy.telegram_private().with_overrides(config.pacing.get("private", {})),
+            "group": PacingPolicy.telegram_group().with_overrides(config.pacing.get("group", {})),
+        }
+        self._budgets = Budgets.for_policy(self._policies["group"])
+        self._me = BotIdentity(id=0, username="")
+        self._commands: dict[str, Handler] = {
+            "start": self._greet,
+            "help": self._help,
+            "chat": self._chat,
+            "reset": self._reset,
+            "regenerate": self._regenerate,
+            "status": self._status,
+        }
+
+    def add_command(self, name: str, handler: Handler) -> None:
+        """Register another command (the admin commands plug in here)."""
+        self._commands[name] = handler
+
+    async def start(self) -> None:
+        await self._app.initialize()  # getMe: fails fast on a bad token
+        bot = self._app.bot
+        self._me = BotIdentity(id=bot.id, username=bot.username)
+        await bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllGroupChats())
+        await self._app.start()
+        updater = self._app.updater
+        assert updater is not None
+        config = self._settings.telegram
+        if config.mode == "webhook":
+            assert config.webhook_url is not None
+            secret = config.webhook_secret.get_secret_value() if config.webhook_secret else None
+            await updater.start_webhook(
+                listen=config.webhook_listen, port=config.webhook_port, webhook_url=config.webhook_url,
+                secret_token=secret, allowed_updates=["message"],
+            )  # fmt: skip
+        else:
+            await updater.start_polling(allowed_updates=["message"])
+        log.info("Telegram bot @%s is running (%s)", self._me.username, config.mode)
+
+    async def stop(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+
+    @property
+    def bot_username(self) -> str:
+        return self._me.username
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        request = normalize_message(message, self._me)
+        if request is None or not await self._service.first_delivery(request):
+            return
+        try:
+            if request.command is not None:
+                handler = self._commands.get(request.command)
+                if handler is not None:
+                    await handler(request)
+                elif request.is_dm:
+                    await self._say(request, f"I don't know /{request.command}. Try /help.")
+            elif await self._service.should_answer(request):
+                await self._stream(request, self._service.reply(request))
+        except Exception:
+            log.exception("handling Telegram message %s failed", request.message_id)
+
+    async def _chat(self, request: ChatRequest) -> None:
+        if not request.text:
+            await self._say(request, "Usage: /chat <message>")
+            return
+        await self._stream(request, self._service.reply(request))
+
+    async def _regenerate(self, request: ChatRequest) -> None:
+        await self._stream(request, self._service.regenerate(request))
+
+    async def _greet(self, request: ChatRequest) -> None:
+        result = await self._service.greeting(request)
+        await self._say(request, result.text if isinstance(result, ReplyFinal) else result.message)
+
+    async def _reset(self, request: ChatRequest) -> None:
+        result = await self._service.reset(request)
+        if isinstance(result, ReplyFinal):
+            await self._say(request, f"New conversation started.\n\n{result.text}")
+        else:
+            await self._say(request, result.message)
+
+    async def _help(self, request: ChatRequest) -> None:
+        await self._say(request, HELP_TEXT)
+
+    async def _status(self, request: ChatRequest) -> None:
+        status = await self._service.status(request)
+        if status.preset is None:
+            await self._say(request, "No character is set up here yet. An admin can choose one with /preset use.")
+            return
+        how = "bound here" if status.bound else "the default"
+        chat = f"upstream chat {status.chat_id}" if status.chat_id else "no conversation yet"
+        await self._say(
+            request,
+            f"Character: {status.preset} ({status.backend} {status.character_id}), {how}; {chat}; "
+            f"{status.queued} message(s) being answered.",
+        )
+
+    def _sink(self, request: ChatRequest) -> TelegramReplySink:
+        target = request.target
+        return TelegramReplySink(
+            self._app.bot,
+            int(target.chat),
+            int(target.thread) if target.thread else None,
+            int(target.reply_to) if target.reply_to else None,
+            final_format=self._settings.telegram.final_format,
+        )
+
+    async def _policy(self, request: ChatRequest) -> PacingPolicy:
+        policy = self._policies["private" if request.is_dm else "group"]
+        route = await self._service.router.resolve(request)
+        if route is None or not route.preset.pacing:
+            return policy
+        try:
+            return policy.with_overrides(route.preset.pacing)
+        except ValueError as exc:
+            log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
+            return policy
+
+    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent]) -> None:
+        policy = await self._policy(request)
+        await relay_reply(events, self._sink(request), policy, self._budgets)
+
+    async def _say(self, request: ChatRequest, text: str) -> None:
+        """A one-off message (command answers), paced like replies."""
+
+        async def once() -> AsyncIterator[ReplyEvent]:
+            yield ReplyFinal(text=text)
+
+        await self._stream(request, once())

@@ -1,0 +1,132 @@
+"""How replies appear in Telegram: the relay's sink (send / edit / typing) over python-telegram-bot."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ChatAction, MessageLimit, ParseMode
+from telegram.error import BadRequest, RetryAfter
+
+from bot.relay import NotModified, RateLimited
+
+# Markdown the characters commonly write, rendered as Telegram HTML on the final edit (html mode only).
+_CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+
+
+def markdown_to_html(text: str) -> str:
+    """Escape the text for Telegram's HTML mode and turn **bold**, *italic* and code into tags."""
+    stash: list[str] = []
+
+    def keep(tag: str, body: str) -> str:
+        stash.append(f"<{tag}>{html.escape(body)}</{tag}>")
+        return f"\x00{len(stash) - 1}\x00"
+
+    text = _CODE_BLOCK.sub(lambda m: keep("pre", m.group(1)), text)
+    text = _INLINE_CODE.sub(lambda m: keep("code", m.group(1)), text)
+    text = html.escape(text, quote=False)
+    text = _BOLD.sub(r"<b>\1</b>", text)
+    text = _ITALIC.sub(r"<i>\1</i>", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: stash[int(m.group(1))], text)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramReplySink:
+    """One reply into one Telegram chat (and forum topic). Handles are message ids."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        thread_id: int | None,
+        reply_to: int | None,
+        *,
+        final_format: str = "plain",
+    ) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._thread_id = thread_id
+        self._reply_to = reply_to
+        self._html = final_format == "html"
+        self._first = True
+
+    @property
+    def destination(self) -> str:
+        return f"telegram:{self._chat_id}"
+
+    @property
+    def max_length(self) -> int:
+        return int(MessageLimit.MAX_TEXT_LENGTH)
+
+    async def send(self, text: str, *, final: bool) -> int:
+        reply = None
+        if self._reply_to is not None and self._first:
+            reply = ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
+        self._first = False  # continuation parts follow on without quoting again
+        return await self._call_send(text, reply, final)
+
+    async def _call_send(self, text: str, reply: ReplyParameters | None, final: bool) -> int:
+        try:
+            if final and self._html:
+                try:
+                    sent = await self._bot.send_message(
+                        self._chat_id,
+                        markdown_to_html(text),
+                        parse_mode=ParseMode.HTML,
+                        message_thread_id=self._thread_id,
+                        reply_parameters=reply,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                    return sent.message_id
+                except BadRequest as exc:
+                    if "can't parse entities" not in exc.message.lower():
+                        raise
+            sent = await self._bot.send_message(
+                self._chat_id,
+                text,
+                message_thread_id=self._thread_id,
+                reply_parameters=reply,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return sent.message_id
+        except RetryAfter as exc:
+            raise RateLimited(_seconds(exc.retry_after)) from exc
+
+    async def edit(self, handle: int, text: str, *, final: bool) -> None:
+        try:
+            if final and self._html:
+                try:
+                    await self._bot.edit_message_text(
+                        markdown_to_html(text),
+                        self._chat_id,
+                        handle,
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                    return
+                except BadRequest as exc:
+                    if "can't parse entities" not in exc.message.lower():
+                        raise
+            await self._bot.edit_message_text(
+                text, self._chat_id, handle, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        except RetryAfter as exc:
+            raise RateLimited(_seconds(exc.retry_after)) from exc
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                raise NotModified() from exc
+            raise
+
+    async def typing(self) -> None:
+        try:
+            await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING, message_thread_id=self._thread_id)
+        except RetryAfter as exc:
+            raise RateLimited(_seconds(exc.retry_after)) from exc
