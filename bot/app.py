@@ -48,7 +48,7 @@ def build_upstreams(settings: Settings) -> dict[str, Upstream]:
     if settings.characterai.token is not None:
         from bot.upstream.characterai.backend import CharacterAIBackend
 
-        upstreams["characterai"] = CharacterAIBackend.from_settings(settings.characterai)
+        upstreams["characterai"] = CharacterAIBackend(settings.characterai.client_config())
     return upstreams
 
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.models import Preset
 from bot.relay.policy import PacingPolicy
+from bot.upstream.characterai.config import CharacterAIConfig
 
 K = TypeVar("K", bound=str)
 
@@ -56,13 +57,16 @@ class StorageSettings(Section):
         return self
 
 
-class CharacterAISettings(Section):
-    token: SecretStr | None = None
-    neo_url: str = "https://neo.character.ai"
-    plus_url: str = "https://plus.character.ai"
-    ws_url: str = "wss://neo.character.ai/ws/"
-    room_ws_url: str = "wss://neo.character.ai/connection/websocket"
-    request_timeout: float = Field(default=60.0, gt=0)
+class CharacterAISettings(CharacterAIConfig):
+    """The Character.AI client's own settings, with the token optional so that a config without
+    Character.AI (or with the token still to be set in the environment) validates."""
+
+    token: SecretStr | None = None  # type: ignore[assignment]
+
+    def client_config(self) -> CharacterAIConfig:
+        if self.token is None:
+            raise ValueError("no Character.AI token: set CHARBRIDGE_CHARACTERAI__TOKEN")
+        return CharacterAIConfig.model_validate({name: getattr(self, name) for name in CharacterAIConfig.model_fields})
 
 
 def _check_pacing(pacing: Mapping[K, Mapping[str, float]], policies: Mapping[K, PacingPolicy]) -> None:
