@@ -1,0 +1,227 @@
+"""Flood control, storms, group privacy, fault injection and the HTTP control API of the fake Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import random
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.request import HTTPXRequest
+
+from sandbox.fakes.telegram import FakeTelegram, FloodConfig
+from sandbox.fakes.telegram.flood import StormRule
+
+TOKEN = "123:TEST"
+BOT_NAME = "CharBridgeBot"
+SCALE = 0.2  # 1 Telegram second = 200 ms: windows stay well above the fake's request latency
+
+
+def direct_request(read_timeout: float = 5.0) -> HTTPXRequest:
+    return HTTPXRequest(httpx_kwargs={"trust_env": False}, read_timeout=read_timeout)
+
+
+@pytest.fixture(autouse=True)
+def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after is then a timedelta, no warning
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(time_scale=SCALE)
+    fake.add_bot(TOKEN, BOT_NAME)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=fake.base_url, request=direct_request(),
+                   get_updates_request=direct_request()) as bot:
+        yield bot
+
+
+def seconds(value: int | dtm.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+async def test_private_chat_burst_then_retry_after_and_penalty(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice", "alice")
+    fake.private_chat(alice, started=True)
+    sent = [await bot.send_message(alice.id, f"m{i}") for i in range(fake.flood.config.private_burst)]
+    with pytest.raises(RetryAfter) as first:
+        await bot.edit_message_text("edits count too", chat_id=alice.id, message_id=sent[0].message_id)
+    wait = seconds(first.value.retry_after)
+    assert wait == pytest.approx(1 * SCALE)  # one Telegram second, scaled
+    assert fake.counters().penalties == 0
+    with pytest.raises(RetryAfter):
+        await bot.send_message(alice.id, "too early")  # before retry_after elapsed: a penalty
+    counters = fake.counters()
+    assert (counters.too_many_requests, counters.penalties) == (2, 1)
+    assert counters.penalties_by_chat == {str(alice.id): 1}
+    await asyncio.sleep(wait)
+    assert (await bot.send_message(alice.id, "after waiting")).text == "after waiting"
+    assert fake.counters().penalties == 1
+
+
+async def test_unscaled_retry_after_is_an_integer_on_the_wire() -> None:
+    async with FakeTelegram(flood=FloodConfig(private_burst=1)) as fake:
+        fake.add_bot(TOKEN, BOT_NAME)
+        alice = fake.add_user("Alice")
+        fake.private_chat(alice, started=True)
+        url = f"{fake.base_url}{TOKEN}/sendMessage"
+        async with aiohttp.ClientSession() as session:
+            await session.post(url, data={"chat_id": str(alice.id), "text": "one"})
+            async with session.post(url, data={"chat_id": str(alice.id), "text": "two"}) as reply:
+                body = await reply.json()
+    assert reply.status == 429
+    assert body["parameters"] == {"retry_after": 1} and isinstance(body["parameters"]["retry_after"], int)
+    assert body["description"] == "Too Many Requests: retry after 1"
+
+
+async def test_group_allows_twenty_per_minute_counting_edits_and_actions(fake: FakeTelegram, bot: Bot) -> None:
+    fake.configure_flood(private_burst=100, time_scale=1.0)  # real windows; isolate the per-group limit
+    alice = fake.add_user("Alice")
+    group = fake.add_group("Club", members=[alice], bots=[BOT_NAME])
+    other_group = fake.add_group("Other", members=[alice], bots=[BOT_NAME])
+    first = await bot.send_message(group.id, "start")
+    for i in range(9):
+        await bot.edit_message_text(f"edit {i}", chat_id=group.id, message_id=first.message_id)
+    for _ in range(10):
+        await bot.send_chat_action(group.id, "typing")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(group.id, "twenty-first")
+    assert seconds(caught.value.retry_after) in (2.0, 3.0)  # one token per 3 s, whole seconds
+    assert fake.counters().too_many_by_chat == {str(group.id): 1}
+    fake.configure_flood(enabled=False)
+    for i in range(30):
+        await bot.send_message(other_group.id, f"unlimited {i}")
+
+
+async def test_storm_on_one_chat_only_until_calm(fake: FakeTelegram, bot: Bot) -> None:
+    fake.configure_flood(enabled=False)
+    alice, bob = fake.add_user("Alice"), fake.add_user("Bob")
+    stormy = fake.private_chat(alice, started=True)
+    fake.private_chat(bob, started=True)
+    fake.storm(stormy, retry_after=2)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(alice.id, "x")
+    assert seconds(caught.value.retry_after) == pytest.approx(2 * SCALE)
+    assert (await bot.send_message(bob.id, "calm here")).text == "calm here"
+    fake.calm()
+    await asyncio.sleep(seconds(caught.value.retry_after))
+    assert (await bot.send_message(alice.id, "over")).text == "over"
+    assert fake.counters().too_many_by_chat == {str(alice.id): 1}
+
+
+def test_probabilistic_storm_is_deterministic_per_seed() -> None:
+    def pattern(seed: int) -> list[bool]:
+        rule = StormRule(None, None, 0.5, 1, random.Random(seed))
+        return [rule.hits((0, 1), 0.0) for _ in range(32)]
+
+    assert pattern(7) == pattern(7)
+    assert any(pattern(7)) and not all(pattern(7))
+    assert pattern(7) != pattern(8)
+
+
+async def test_group_privacy_mode(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice", "alice")
+    other = fake.add_bot("456:OTHER", "OtherBot")
+    group = fake.add_group("Club", members=[alice], bots=[BOT_NAME, other])
+    ours = await bot.send_message(group.id, "I am here")
+    texts = [
+        "just chatting",            # not delivered with privacy on
+        "/summon",                  # bare command: delivered
+        "/summon@OtherBot",         # command for another bot: not delivered
+        f"hey @{BOT_NAME} there",   # mention: delivered
+    ]
+    for text in texts:
+        fake.user_sends(group, alice, text)
+    fake.user_sends(group, alice, "a reply", reply_to=ours.message_id)
+    fake.user_sends(group, other.user, f"bot talk @{BOT_NAME}")  # bots never hear other bots
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["/summon", f"hey @{BOT_NAME} there", "a reply"]
+
+    async with Bot("456:OTHER", base_url=fake.base_url, request=direct_request()) as other_bot:
+        await other_bot.send_message(group.id, "the other bot spoke last")
+    fake.user_sends(group, alice, "/summon")  # a bare command now goes to the other bot only
+    fake.user_sends(group, alice, f"/summon@{BOT_NAME}")
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert [u.message.text for u in updates if u.message] == [f"/summon@{BOT_NAME}"]
+
+    fake.set_privacy(BOT_NAME, False)
+    fake.user_sends(group, alice, "now everything")
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["now everything"]
+    assert (await bot.get_me()).can_read_all_group_messages is True
+
+
+async def test_admin_bots_ignore_privacy(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice")
+    group = fake.add_group("Club", members=[alice], bots=[BOT_NAME])
+    fake.add_bot_to_group(group, BOT_NAME, admin=True)
+    fake.user_sends(group, alice, "plain text")
+    assert [u.message.text for u in await bot.get_updates(timeout=0) if u.message] == ["plain text"]
+
+
+async def test_own_messages_are_never_delivered(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice")
+    group = fake.add_group("Club", members=[alice], bots=[BOT_NAME])
+    fake.set_privacy(BOT_NAME, False)
+    await bot.send_message(group.id, "from the bot")
+    assert await bot.get_updates(timeout=0) == ()
+    assert [m.text for m in fake.transcript(group)] == ["from the bot"]
+
+
+async def test_injected_faults(fake: FakeTelegram) -> None:
+    alice = fake.add_user("Alice")
+    fake.private_chat(alice, started=True)
+    fake.inject_fault("sendMessage", status=502, description="Bad Gateway")
+    fake.inject_fault("sendMessage", status=400, description="Bad Request: message to edit not found")
+    fake.inject_fault("sendMessage", status=200, delay=0.5)  # longer than the client's read timeout
+    async with Bot(TOKEN, base_url=fake.base_url, request=direct_request(read_timeout=0.1)) as bot:
+        with pytest.raises(NetworkError) as gateway:
+            await bot.send_message(alice.id, "x")
+        assert not isinstance(gateway.value, BadRequest)
+        with pytest.raises(BadRequest, match="Message to edit not found"):
+            await bot.send_message(alice.id, "x")
+        with pytest.raises(TimedOut):
+            await bot.send_message(alice.id, "x")
+        assert (await bot.send_message(alice.id, "works again")).text == "works again"
+    assert fake.counters().faults_injected == 3
+
+
+async def test_http_control_api_drives_a_standalone_fake(fake: FakeTelegram, bot: Bot) -> None:
+    async with aiohttp.ClientSession(base_url=fake.url) as http:
+        async with http.post("/_fake/users", json={"first_name": "Dana", "username": "dana"}) as reply:
+            dana = await reply.json()
+        async with http.post("/_fake/chats", json={"type": "supergroup", "title": "Den", "members": [dana["id"]],
+                                                   "bots": [BOT_NAME], "forum": True}) as reply:
+            den = await reply.json()
+        async with http.post("/_fake/topics", json={"chat_id": den["id"], "name": "Lore"}) as reply:
+            topic = (await reply.json())["message_thread_id"]
+        async with http.post("/_fake/messages", json={"chat_id": den["id"], "user_id": dana["id"],
+                                                      "text": f"@{BOT_NAME} hi", "thread_id": topic}) as reply:
+            assert reply.status == 200
+        updates = await bot.get_updates(timeout=0)
+        message = updates[-1].message
+        assert message is not None and message.message_thread_id == topic
+        sent = await message.reply_text("hello Dana")
+        await bot.edit_message_text("hello Dana!", chat_id=den["id"], message_id=sent.message_id)
+        async with http.get("/_fake/wait_idle", params={"chat_id": str(den["id"]), "quiet": "0.05"}) as reply:
+            [final] = await reply.json()
+        assert [v["text"] for v in final["versions"]] == ["hello Dana", "hello Dana!"]
+        async with http.post("/_fake/storm", json={"chat_id": den["id"], "retry_after": 2}) as reply:
+            assert reply.status == 200
+        with pytest.raises(RetryAfter):
+            await bot.send_message(den["id"], "stormy")
+        async with http.get("/_fake/counters") as reply:
+            counters = await reply.json()
+        assert counters["too_many_requests"] == 1 and counters["requests"]["sendMessage"] == 2
+        async with http.post("/_fake/messages", json={"chat_id": 42, "user_id": 1, "text": "x"}) as reply:
+            assert reply.status == 400
