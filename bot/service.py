@@ -30,11 +30,7 @@ INTERNAL = ReplyError(code="internal", message="Something went wrong on our side
 def is_addressed(request: ChatRequest, trigger: str) -> bool:
     """DMs always; in groups when addressed, or every message when the preset says so."""
     return (
-        request.is_dm
-        or request.mentions_bot
-        or request.reply_to_bot
-        or request.command == "chat"
-        or trigger == "all"
+        request.is_dm or request.mentions_bot or request.reply_to_bot or request.command == "chat" or trigger == "all"
     )
 
 
@@ -75,9 +71,7 @@ class ChatService:
 
     def reply(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
         """The character's answer to the request's text."""
-        return self._stream(
-            request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text)
-        )
+        return self._stream(request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text))
 
     def regenerate(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
         """Another candidate for the character's last reply in this conversation."""
@@ -100,7 +94,7 @@ class ChatService:
             info = await self._upstream(route).character_info(route.preset.character_id)
         except UpstreamError as exc:
             return self._error(exc, route)
-        return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=info.name)
+        return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=route.preset.display_name or info.name)
 
     async def status(self, request: ChatRequest) -> ConversationStatus:
         route = await self.router.resolve(request)
@@ -157,11 +151,11 @@ class ChatService:
                 if chat_id is None:
                     chat_id = (await self._create_chat(route)).chat_id
                 async for event in start(upstream, chat_id, route):
-                    events.put_nowait(event)
-                    if event.kind == "final":
+                    if event.kind == "final":  # recorded before anyone sees the reply as done
                         await self.store.record_turn(
                             route.conversation, route.who, request.user_id, route.preset.name, event.text
                         )
+                    events.put_nowait(event)
             except UpstreamError as exc:
                 events.put_nowait(self._error(exc, route))
             except Exception:
@@ -181,9 +175,7 @@ class ChatService:
             chat = await self._create_chat(route)
         except UpstreamError as exc:
             return self._error(exc, route)
-        return ReplyFinal(
-            text=chat.greeting or "A new conversation has started.", speaker=route.preset.display_name
-        )
+        return ReplyFinal(text=chat.greeting or "A new conversation has started.", speaker=route.preset.display_name)
 
     async def _create_chat(self, route: Route) -> NewChat:
         chat = await self._upstream(route).create_chat(route.preset.character_id)
