@@ -1,0 +1,63 @@
+"""A whole bridge on fake services: the fake Character.AI, the fake Telegram, our real client and adapters.
+
+Time is scaled: the fakes' rate-limit windows and the bridge's pacing shrink by the same factor, so tests
+keep Telegram's and Discord's real proportions while running fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.app import Core, build_upstreams
+from bot.models import Preset
+from bot.relay import PacingPolicy
+from bot.store.sqlite import SqliteStateStore
+from config.settings import Settings
+from sandbox.fakes.characterai import FakeCharacterAI
+
+TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval", "retry_delay")
+
+
+def scaled_pacing(policy: PacingPolicy, scale: float) -> dict[str, float]:
+    """Pacing overrides that shrink every interval of ``policy`` by ``scale``."""
+    return {name: getattr(policy, name) * scale for name in TIME_FIELDS}
+
+
+def characterai_settings(cai: FakeCharacterAI) -> dict[str, Any]:
+    return {
+        "token": cai.token,
+        "neo_url": cai.neo_url,
+        "plus_url": cai.plus_url,
+        "dm_ws_url": cai.ws_url,
+        "room_ws_url": cai.room_ws_url,
+        "connect_timeout": 5,
+        "request_timeout": 5,
+        "first_token_timeout": 10,
+        "idle_timeout": 10,
+        "reconnect_initial": 0.05,
+        "reconnect_max": 0.5,
+        "recovery_interval": 0.05,
+    }
+
+
+def bridge_settings(
+    cai: FakeCharacterAI,
+    data_dir: Path,
+    presets: list[Preset],
+    default_preset: str | None,
+    **sections: Mapping[str, Any],
+) -> Settings:
+    return Settings(
+        characterai=characterai_settings(cai),
+        presets=presets,
+        bridge={"data_dir": data_dir, "default_preset": default_preset, "owners": ["telegram:1", "discord:1"]},
+        **sections,
+    )
+
+
+async def start_core(settings: Settings) -> Core:
+    core = Core(settings, SqliteStateStore(settings.bridge.data_dir / "state.sqlite3"), build_upstreams(settings))
+    await core.start()
+    return core

@@ -1,0 +1,81 @@
+"""The Telegram world: the real python-telegram-bot in our adapter, the fake Bot API, the fake Character.AI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters.telegram.adapter import TelegramAdapter
+from bot.app import Core
+from bot.models import Preset
+from bot.relay import PacingPolicy
+from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
+from sandbox.fakes.telegram import FakeTelegram
+from tests.bridge_world import bridge_settings, scaled_pacing, start_core
+
+SCALE = 0.05  # Telegram's windows (and our pacing) at 1/20 of real time
+TOKEN = "7000000001:TEST-TOKEN-NOT-REAL"
+
+CHARACTERS = [
+    FakeCharacter(id="ada", name="Ada", greeting="Hello, I am Ada.", style="librarian", chunk_chars=6,
+                  snapshot_delay=0.005),
+    FakeCharacter(id="rex", name="Rex", greeting="Arr, Rex here.", style="pirate", chunk_chars=6,
+                  snapshot_delay=0.005),
+]
+PRESETS = [
+    Preset(name="ada", character_id="ada"),
+    Preset(name="rex-per-user", character_id="rex", scope="user"),
+    Preset(name="ada-all", character_id="ada", trigger="all"),
+]
+
+
+@dataclass
+class TelegramWorld:
+    telegram: FakeTelegram
+    cai: FakeCharacterAI
+    core: Core
+    adapter: TelegramAdapter
+    data_dir: Path
+
+    async def restart_bridge(self) -> None:
+        """Stop the bridge process-equivalent and start a new one on the same data directory."""
+        await self.adapter.stop()
+        await self.core.close()
+        settings = self.core.settings
+        self.core = await start_core(settings)
+        self.adapter = TelegramAdapter(settings, self.core.service)
+        await self.adapter.start()
+
+
+async def open_world(tmp_path: Path, default_preset: str | None = "ada") -> TelegramWorld:
+    cai = FakeCharacterAI(characters=CHARACTERS, seed=1)
+    await cai.start()
+    telegram = FakeTelegram(time_scale=SCALE)
+    telegram.add_bot(TOKEN, "CharBot")
+    await telegram.start()
+    pacing = {
+        "private": scaled_pacing(PacingPolicy.telegram_private(), SCALE),
+        "group": scaled_pacing(PacingPolicy.telegram_group(), SCALE),
+    }
+    settings = bridge_settings(
+        cai, tmp_path, PRESETS, default_preset,
+        telegram={"token": TOKEN, "base_url": telegram.base_url, "base_file_url": telegram.base_file_url,
+                  "pacing": pacing},
+    )  # fmt: skip
+    core = await start_core(settings)
+    adapter = TelegramAdapter(settings, core.service)
+    await adapter.start()
+    return TelegramWorld(telegram, cai, core, adapter, tmp_path)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
+    opened = await open_world(tmp_path)
+    yield opened
+    await opened.adapter.stop()
+    await opened.core.close()
+    await opened.telegram.stop()
+    await opened.cai.stop()
