@@ -1,0 +1,242 @@
+"""Drops, recovery from history, typed errors and timeouts, against the fake's fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, UpstreamError
+from bot.upstream.characterai import CharacterAIBackend
+from sandbox.fakes.characterai import FakeCharacterAI, FaultKind
+
+from .conftest import ECHO, ConfigFactory, collect
+
+
+async def fresh_chat(backend: CharacterAIBackend) -> str:
+    return (await backend.create_chat(ECHO, with_greeting=False)).chat_id
+
+
+async def expect_error(backend: CharacterAIBackend, chat_id: str, text: str = "hello") -> UpstreamError:
+    with pytest.raises(UpstreamError) as caught:
+        await collect(backend.send(chat_id, ECHO, text))
+    return caught.value
+
+
+# ----- drops -----
+
+
+@pytest.mark.parametrize("close_code", [1011, None])  # a close frame, or TCP aborted without one
+async def test_drop_mid_reply_is_recovered_from_history_once(
+    backend: CharacterAIBackend, fake: FakeCharacterAI, close_code: int | None
+) -> None:
+    chat_id = await fresh_chat(backend)
+    full = "Echo: a reply the server finished although the socket dropped"
+    fake.inject("drop", target="dm", after_snapshots=2, close_code=close_code)
+
+    events: list[ReplySnapshot | ReplyFinal] = []
+    async for event in backend.send(chat_id, ECHO, full.removeprefix("Echo: ")):
+        if isinstance(event, ReplySnapshot) and len(events) == 1:
+            # The stream is lazy: the next event is read only after this line, so the server
+            # "finishes" the reply before the client looks it up (the fake itself stops at the cut).
+            fake.chat(chat_id).turns[-1].candidates[0].raw_content = full
+        events.append(event)
+
+    finals = [e for e in events if isinstance(e, ReplyFinal)]
+    assert len(finals) == 1 and events[-1] is finals[0]
+    assert finals[0].text == full and finals[0].turn_id == fake.chat(chat_id).turns[-1].turn_id
+    assert len(fake.received("dm", "create_and_generate_turn")) == 1  # never re-sent
+    assert [t.is_human for t in fake.chat(chat_id).turns] == [True, False]
+
+    # the socket came back: the next message works on a new connection
+    _, next_finals = await collect(backend.send(chat_id, ECHO, "after the drop"))
+    assert next_finals[0].text == "Echo: after the drop"
+    assert fake.counters["dm_connections"] == 2
+
+
+async def test_drop_with_a_cut_reply_in_history_ends_with_a_clear_error(
+    backend: CharacterAIBackend, fake: FakeCharacterAI
+) -> None:
+    chat_id = await fresh_chat(backend)
+    fake.inject("drop", target="dm", after_snapshots=2)
+
+    events: list[ReplySnapshot | ReplyFinal] = []
+    with pytest.raises(UpstreamError) as caught:
+        async for event in backend.send(chat_id, ECHO, "this reply will be cut short"):
+            events.append(event)
+
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert "dropped mid-reply" in caught.value.detail
+    assert events and all(isinstance(e, ReplySnapshot) for e in events)  # no final, so nothing delivered
+    assert len(fake.received("dm", "create_and_generate_turn")) == 1
+    _, finals = await collect(backend.send(chat_id, ECHO, "again"))
+    assert finals[0].text == "Echo: again"
+
+
+async def test_drop_during_regenerate_without_a_finished_candidate_errors(
+    backend: CharacterAIBackend, fake: FakeCharacterAI
+) -> None:
+    chat_id = await fresh_chat(backend)
+    await collect(backend.send(chat_id, ECHO, "first"))
+    fake.inject("drop", target="dm", command="generate_turn_candidate", after_snapshots=0)
+    with pytest.raises(UpstreamError) as caught:
+        await collect(backend.regenerate(chat_id, ECHO))
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert len(fake.received("dm", "generate_turn_candidate")) == 1
+
+
+# ----- neo_error and filter frames -----
+
+
+@pytest.mark.parametrize(
+    ("fault", "options", "code"),
+    [
+        ("neo_error", {"error_code": 404, "comment": "chat not found"}, ErrorCode.NOT_FOUND),
+        ("neo_error", {"error_code": 400, "comment": "invalid request"}, ErrorCode.INVALID),
+        ("neo_error", {"error_code": 500, "comment": "internal"}, ErrorCode.UNAVAILABLE),
+        ("neo_error", {"error_code": 403, "comment": "forbidden"}, ErrorCode.AUTH),
+        (
+            "neo_error",
+            {"error_code": 400, "sub_code": 101, "comment": "Self harm message detected"},
+            ErrorCode.FILTERED,
+        ),
+        ("rate_limit", {"retry_after_seconds": 7.5}, ErrorCode.RATE_LIMITED),
+        ("self_harm_filter", {}, ErrorCode.FILTERED),
+        ("input_filter", {}, ErrorCode.FILTERED),
+    ],
+)
+async def test_neo_errors_map_to_typed_upstream_errors(
+    backend: CharacterAIBackend, fake: FakeCharacterAI, fault: FaultKind, options: dict[str, object], code: ErrorCode
+) -> None:
+    chat_id = await fresh_chat(backend)
+    fake.inject(fault, target="dm", command="create_and_generate_turn", **options)
+    error = await expect_error(backend, chat_id)
+    assert error.code is code
+    if fault == "rate_limit":
+        assert error.retry_after == 7.5
+    # the socket is still usable afterwards
+    _, finals = await collect(backend.send(chat_id, ECHO, "fine now"))
+    assert finals[0].text == "Echo: fine now"
+    assert fake.counters["dm_connections"] == 1
+
+
+async def test_unknown_chat_is_not_found(backend: CharacterAIBackend) -> None:
+    error = await expect_error(backend, "00000000-0000-4000-8000-000000000000")
+    assert error.code is ErrorCode.NOT_FOUND and "chat not found" in error.detail
+
+
+async def test_the_fakes_rate_limit_window_is_surfaced(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
+    chat_id = await fresh_chat(backend)
+    fake.configure(rate_limit_count=1, rate_limit_window=60.0)
+    await collect(backend.send(chat_id, ECHO, "one"))
+    error = await expect_error(backend, chat_id, "two")
+    assert error.code is ErrorCode.RATE_LIMITED and error.retry_after is not None and error.retry_after > 0
+
+
+async def test_safety_truncated_reply(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
+    chat_id = await fresh_chat(backend)
+    fake.inject("safety_truncate", target="dm", keep_chars=8)
+    _, finals = await collect(backend.send(chat_id, ECHO, "something long enough to cut"))
+    assert finals[0].text == "Echo: so"  # the part that came is delivered
+
+    fake.inject("safety_truncate", target="dm", keep_chars=0)
+    error = await expect_error(backend, chat_id)
+    assert error.code is ErrorCode.FILTERED
+
+
+# ----- REST errors -----
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "code"),
+    [
+        (429, "Too Many Requests", "text/plain", ErrorCode.RATE_LIMITED),
+        (500, "Internal Server Error", "text/plain", ErrorCode.UNAVAILABLE),
+        (403, "<html><body>Just a moment...</body></html>", "text/html", ErrorCode.UNAVAILABLE),
+        (401, "Unauthorized", "text/plain", ErrorCode.AUTH),
+        (404, '{"command":"neo_error","comment":"not found"}', "application/json", ErrorCode.NOT_FOUND),
+    ],
+)
+async def test_http_errors_map_to_typed_upstream_errors(
+    backend: CharacterAIBackend, fake: FakeCharacterAI, status: int, body: str, content_type: str, code: ErrorCode
+) -> None:
+    chat_id = await fresh_chat(backend)
+    fake.inject("rest_error", path_prefix="/turns/", status=status, body=body, content_type=content_type)
+    with pytest.raises(UpstreamError) as caught:
+        await backend.history(chat_id)
+    assert caught.value.code is code
+    assert await backend.history(chat_id) == []  # one-off fault: the next call works
+
+
+# ----- timeouts -----
+
+
+async def test_stalled_reply_times_out_and_the_socket_recovers(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    backend = CharacterAIBackend(make_config(idle_timeout=0.3, first_token_timeout=0.3))
+    await backend.start()
+    try:
+        chat_id = await fresh_chat(backend)
+        fake.inject("stall", target="dm", after_snapshots=1)
+        with pytest.raises(UpstreamError) as caught:
+            await collect(backend.send(chat_id, ECHO, "this one stalls"))
+        assert caught.value.code is ErrorCode.TIMEOUT
+
+        fake.inject("stall", target="dm", after_snapshots=0)  # nothing at all: the first-token timeout
+        with pytest.raises(UpstreamError) as caught:
+            await collect(backend.send(chat_id, ECHO, "this one never starts"))
+        assert caught.value.code is ErrorCode.TIMEOUT
+
+        # the stuck connection was reset, so the next request is answered on a new one
+        _, finals = await collect(backend.send(chat_id, ECHO, "after the stall"))
+        assert finals[0].text == "Echo: after the stall"
+        assert fake.counters["dm_connections"] == 3
+    finally:
+        await backend.close()
+
+
+async def test_slow_create_chat_times_out(make_config: ConfigFactory, fake: FakeCharacterAI) -> None:
+    backend = CharacterAIBackend(make_config(request_timeout=0.3))
+    await backend.start()
+    try:
+        fake.inject("delay", target="dm", command="create_chat", seconds=3.0)
+        with pytest.raises(UpstreamError) as caught:
+            await backend.create_chat(ECHO)
+        assert caught.value.code is ErrorCode.TIMEOUT
+        chat = await backend.create_chat(ECHO)
+        assert chat.greeting is not None
+    finally:
+        await backend.close()
+
+
+async def test_unreachable_server_is_unavailable(make_config: ConfigFactory, fake: FakeCharacterAI) -> None:
+    await fake.stop()
+    backend = CharacterAIBackend(make_config(connect_timeout=0.5))
+    with pytest.raises(UpstreamError) as caught:
+        await backend.start()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+
+
+async def test_a_rest_call_that_never_answers_times_out(
+    backend: CharacterAIBackend, make_config: ConfigFactory
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(65536):  # take the request, never answer, end when the client hangs up
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    profile = backend.profile
+    slow = CharacterAIBackend(make_config(neo_url=f"http://127.0.0.1:{port}", request_timeout=0.3))
+    await slow.start()  # the profile comes from plus, which is still the fake
+    try:
+        assert slow.profile == profile
+        with pytest.raises(UpstreamError) as caught:
+            await slow.character_info(ECHO)
+        assert caught.value.code is ErrorCode.TIMEOUT
+    finally:
+        await slow.close()
+        server.close()
