@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from typing import Protocol
 
+from bot.admin import AdminCommands
 from bot.service import ChatService
 from config.settings import Settings
 
@@ -19,7 +19,10 @@ class PlatformAdapter(Protocol):
     async def stop(self) -> None: ...
 
 
-AdapterFactory = Callable[[Settings, ChatService], PlatformAdapter]
+class AdapterFactory(Protocol):
+    def __call__(
+        self, settings: Settings, service: ChatService, admin: AdminCommands | None = None
+    ) -> PlatformAdapter: ...
 
 
 # Each platform's SDK is imported only when that platform is configured.
@@ -30,7 +33,7 @@ ADAPTERS: dict[str, str] = {
 }
 
 
-def build_adapter(name: str, settings: Settings, service: ChatService) -> PlatformAdapter:
+def build_adapter(name: str, settings: Settings, service: ChatService, admin: AdminCommands) -> PlatformAdapter:
     module_name, _, class_name = ADAPTERS[name].partition(":")
     factory: AdapterFactory = getattr(importlib.import_module(module_name), class_name)
-    return factory(settings, service)
+    return factory(settings, service, admin)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from bot.admin import AdminCommands
 from bot.ports import RoomQueue, StateStore
 from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
@@ -113,6 +114,7 @@ class Core:
         self.service = ChatService(
             store, self.router, self.upstreams, self.queue, dedupe_ttl=settings.bridge.dedupe_ttl
         )
+        self.admin = AdminCommands.from_core(self)
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

@@ -37,9 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     config_help = "TOML config file (default: $CHARBRIDGE_CONFIG, else ./charbridge.toml if present)"
     run = commands.add_parser("run", help="start the configured platforms and backends")
     run.add_argument("--config", type=Path, help=config_help)
-    check = commands.add_parser(
-        "check", help="validate the config and show what would run, connecting nowhere"
-    )
+    check = commands.add_parser("check", help="validate the config and show what would run, connecting nowhere")
     check.add_argument("--config", type=Path, help=config_help)
     return parser
 
@@ -76,11 +74,7 @@ def summary(settings: Settings, config_path: Path | None) -> list[str]:
         f"platforms: {'; '.join(platforms) or 'none'}",
         f"backends: characterai ({token_state}, {settings.characterai.neo_url})",
         f"presets: {len(settings.presets)} from the file"
-        + (
-            f", default {settings.bridge.default_preset!r}"
-            if settings.bridge.default_preset
-            else ", no default"
-        ),
+        + (f", default {settings.bridge.default_preset!r}" if settings.bridge.default_preset else ", no default"),
     ]
     for preset in settings.presets:
         lines.append(
@@ -100,9 +94,7 @@ def problems(settings: Settings) -> list[str]:
     if uses_cai and settings.characterai.token is None:
         found.append("presets use Character.AI but no token is set: set CHARBRIDGE_CHARACTERAI__TOKEN")
     if settings.http.enabled and not settings.http.api_keys:
-        found.append(
-            "the HTTP API needs at least one key: set CHARBRIDGE_HTTP__API_KEYS='[\"a-long-random-key\"]'"
-        )
+        found.append("the HTTP API needs at least one key: set CHARBRIDGE_HTTP__API_KEYS='[\"a-long-random-key\"]'")
     return found
 
 
@@ -111,7 +103,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from adapters.base import build_adapter
 
     core = Core(settings, open_store(settings), build_upstreams(settings))
-    adapters = [build_adapter(name, settings, core.service) for name in settings.platforms]
+    adapters = [build_adapter(name, settings, core.service, core.admin) for name in settings.platforms]
     started = []
     try:
         await core.start()

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from adapters.telegram.admins import ChatAdmins
 from adapters.telegram.normalize import BotIdentity, normalize_message
 from adapters.telegram.render import TelegramReplySink
+from bot.admin import AdminCommands
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal
 from bot.relay import Budgets, PacingPolicy, relay_reply
 from bot.service import ChatService
@@ -24,6 +26,8 @@ COMMANDS = [
     BotCommand("regenerate", "Another answer to the last message"),
     BotCommand("status", "Which character answers here"),
     BotCommand("help", "How to talk to the character"),
+    BotCommand("preset", "Admins: choose the character here (/preset list, /preset use <name>, ...)"),
+    BotCommand("character", "Admins: bind a character by its id"),
 ]
 
 HELP_TEXT = (
@@ -33,7 +37,8 @@ HELP_TEXT = (
     "/start – the character's greeting\n"
     "/reset – start a new conversation\n"
     "/regenerate – another answer to the last message\n"
-    "/status – which character answers here"
+    "/status – which character answers here\n"
+    "Admins: /preset list · /preset use <name> · /preset show <name> · /character <id> · /preset help"
 )
 
 Handler = Callable[[ChatRequest], Awaitable[None]]
@@ -42,7 +47,7 @@ Handler = Callable[[ChatRequest], Awaitable[None]]
 class TelegramAdapter:
     name = "telegram"
 
-    def __init__(self, settings: Settings, service: ChatService) -> None:
+    def __init__(self, settings: Settings, service: ChatService, admin: AdminCommands | None = None) -> None:
         config = settings.telegram
         assert config.token is not None, "the Telegram adapter needs a token"
         self._settings = settings
@@ -62,6 +67,8 @@ class TelegramAdapter:
         }
         self._budgets = Budgets.for_policy(self._policies["group"])
         self._me = BotIdentity(id=0, username="")
+        self._admin = admin
+        self._chat_admins = ChatAdmins(self._app.bot, config.admin_cache_seconds)
         self._commands: dict[str, Handler] = {
             "start": self._greet,
             "help": self._help,
@@ -70,6 +77,9 @@ class TelegramAdapter:
             "regenerate": self._regenerate,
             "status": self._status,
         }
+        if admin is not None:
+            self._commands["preset"] = self._admin_command
+            self._commands["character"] = self._admin_command
 
     def add_command(self, name: str, handler: Handler) -> None:
         """Register another command (the admin commands plug in here)."""
@@ -146,6 +156,15 @@ class TelegramAdapter:
             await self._say(request, f"New conversation started.\n\n{result.text}")
         else:
             await self._say(request, result.message)
+
+    async def _admin_command(self, request: ChatRequest) -> None:
+        assert self._admin is not None and request.command is not None
+        user_id = int(request.user_id.removeprefix("telegram:"))
+        chat_admin = not request.is_dm and await self._chat_admins.is_admin(int(request.target.chat), user_id)
+        result = await self._admin.handle(request, request.command, request.text, platform_admin=chat_admin)
+        await self._say(request, result.text)
+        if result.greeting is not None:
+            await self._say(request, result.greeting.text)
 
     async def _help(self, request: ChatRequest) -> None:
         await self._say(request, HELP_TEXT)

@@ -46,7 +46,7 @@ class TelegramWorld:
         await self.core.close()
         settings = self.core.settings
         self.core = await start_core(settings)
-        self.adapter = TelegramAdapter(settings, self.core.service)
+        self.adapter = TelegramAdapter(settings, self.core.service, self.core.admin)
         await self.adapter.start()
 
 
@@ -66,7 +66,7 @@ async def open_world(tmp_path: Path, default_preset: str | None = "ada") -> Tele
                   "pacing": pacing},
     )  # fmt: skip
     core = await start_core(settings)
-    adapter = TelegramAdapter(settings, core.service)
+    adapter = TelegramAdapter(settings, core.service, core.admin)
     await adapter.start()
     return TelegramWorld(telegram, cai, core, adapter, tmp_path)
 
