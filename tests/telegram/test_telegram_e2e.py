@@ -3,6 +3,7 @@ client against the fake Character.AI."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -19,7 +20,7 @@ def assert_grew_to(message: StoredMessage, final: str) -> None:
     texts = [version.text for version in message.versions]
     assert texts[-1] == final
     assert all(final.startswith(text) for text in texts)
-    assert all(len(a) < len(b) for a, b in zip(texts, texts[1:], strict=False)), "an edit repeated or shrank"
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(texts)), "an edit repeated or shrank"
 
 
 async def test_private_chat_gets_one_streamed_message_with_the_exact_reply(world: TelegramWorld) -> None:
