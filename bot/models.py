@@ -91,13 +91,30 @@ class ReplyError(BaseModel):
     kind: Literal["error"] = "error"
     code: str  # auth | not_found | rate_limited | filtered | unavailable | timeout | no_preset | ...
     message: str  # short and safe to show to chat users
+    retry_after: float | None = None  # seconds, when the backend said how long to wait
 
 
 ReplyEvent = Annotated[ReplySnapshot | ReplyFinal | ReplyError, Field(discriminator="kind")]
 
 
+class NpcCharacter(BaseModel):
+    """One member of an NPC preset's cast: the upstream character, the name players address it by (and
+    that it speaks under), and its avatar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    character_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=80)
+    avatar_url: str | None = None
+
+
 class Preset(BaseModel):
-    """A named bundle: which character on which backend, and how it behaves in a conversation."""
+    """A named bundle: which character on which backend, and how it behaves in a conversation.
+
+    With a non-empty ``npcs`` cast the preset is an NPC preset (see ``bot.npc``): several characters share
+    the conversation, each answering when addressed; ``character_id`` is then only the preset's first
+    character and the fields after ``npcs`` say how the cast behaves.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +131,18 @@ class Preset(BaseModel):
         default="channel", description="one upstream conversation per channel, or one per user in it"
     )
     pacing: dict[str, float] = Field(default_factory=dict, description="pacing overrides for this preset")
+    npcs: list[NpcCharacter] = Field(default_factory=list, description="a cast of characters speaking as NPCs")
+    room: bool = Field(default=False, description="NPCs share one Character.AI group room, else one chat each")
+    fallback: Literal["room", "last_speaker", "none"] = Field(
+        default="last_speaker", description="who answers an NPC-preset message addressed to nobody by name"
+    )
+    merge_queued: bool = Field(default=False, description="merge messages waiting for a reply into one turn")
+    queue_notice_after: float | None = Field(
+        default=10.0, ge=0, description="seconds in line before a user is told the message is queued (None: never)"
+    )
+    scenes: bool = Field(default=False, description="NPCs may answer each other (character-to-character scenes)")
+    scene_delay: float = Field(default=3.0, ge=0, description="seconds before an NPC answers another NPC")
+    scene_max_turns: int = Field(default=2, ge=0, le=20, description="NPC-to-NPC turns after one user message")
 
 
 class Binding(BaseModel):

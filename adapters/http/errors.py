@@ -82,8 +82,8 @@ def internal_error() -> ApiError:
 def from_reply_error(error: ReplyError, upstream_retry_after: float) -> ApiError:
     code = REPLY_CODES.get(error.code, "MODEL_ERROR")
     message = NO_PRESET_MESSAGE if error.code == "no_preset" else error.message
-    # The service does not pass the backend's retry hint through yet, so a configured default stands in.
-    retry_after = upstream_retry_after if code == "RATE_LIMITED" else None
+    # The backend's own hint when it gave one, else the configured default.
+    retry_after = (error.retry_after or upstream_retry_after) if code == "RATE_LIMITED" else None
     return ApiError(code, message, reason=error.code, retry_after=retry_after)
 
 
