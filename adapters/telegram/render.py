@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ChatAction, MessageLimit, ParseMode
 from telegram.error import BadRequest, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.relay import NotModified, RateLimited
 
@@ -35,7 +37,13 @@ def markdown_to_html(text: str) -> str:
     return re.sub("\x00(\\d+)\x00", lambda m: stash[int(m.group(1))], text)
 
 
-def _seconds(value: int | timedelta) -> float:
+# PTB 22 warns, from inside RetryAfter's own constructor, that retry_after will become a timedelta. We accept
+# both a number and a timedelta, so the warning says nothing to our operators.
+warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
+
+
+def _seconds(error: RetryAfter) -> float:
+    value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -98,7 +106,7 @@ class TelegramReplySink:
             )
             return sent.message_id
         except RetryAfter as exc:
-            raise RateLimited(_seconds(exc.retry_after)) from exc
+            raise RateLimited(_seconds(exc)) from exc
 
     async def edit(self, handle: int, text: str, *, final: bool) -> None:
         try:
@@ -119,7 +127,7 @@ class TelegramReplySink:
                 text, self._chat_id, handle, link_preview_options=LinkPreviewOptions(is_disabled=True)
             )
         except RetryAfter as exc:
-            raise RateLimited(_seconds(exc.retry_after)) from exc
+            raise RateLimited(_seconds(exc)) from exc
         except BadRequest as exc:
             if "message is not modified" in exc.message.lower():
                 raise NotModified() from exc
@@ -129,4 +137,4 @@ class TelegramReplySink:
         try:
             await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING, message_thread_id=self._thread_id)
         except RetryAfter as exc:
-            raise RateLimited(_seconds(exc.retry_after)) from exc
+            raise RateLimited(_seconds(exc)) from exc
