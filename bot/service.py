@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from bot.npc.flatten import flatten
 from bot.npc.service import NpcService
 from bot.ports import RoomQueue, StateStore
 from bot.router import Route, Router
-from bot.upstream.base import ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
+from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.service")
 
@@ -37,6 +38,14 @@ def is_addressed(request: ChatRequest, trigger: str) -> bool:
     )
 
 
+class Speaker(BaseModel):
+    """Who speaks in a conversation: the preset's display name and avatar, else the character's own."""
+
+    name: str
+    avatar_url: str | None = None
+    character_id: str
+
+
 class ConversationStatus(BaseModel):
     conversation: str
     preset: str | None
@@ -45,6 +54,17 @@ class ConversationStatus(BaseModel):
     bound: bool
     chat_id: str | None
     queued: int
+
+    def describe(self) -> str:
+        """The answer to /status, the same on every platform."""
+        if self.preset is None:
+            return "No character is set up here yet. An admin can choose one with /preset use <name>."
+        how = "bound here" if self.bound else "the default"
+        chat = f"upstream chat {self.chat_id}" if self.chat_id else "no conversation yet"
+        return (
+            f"Character: {self.preset} ({self.backend} {self.character_id}), {how}; {chat}; "
+            f"{self.queued} message(s) being answered."
+        )
 
 
 class ChatService:
@@ -62,6 +82,8 @@ class ChatService:
         self._queue = queue
         self._dedupe_ttl = dedupe_ttl
         self._background: set[asyncio.Task[object]] = set()
+        self._characters: dict[tuple[str, str], tuple[float, CharacterInfo]] = {}
+        self.character_cache_seconds = 600.0
         # Presets with a cast of characters go the NPC way (bot.npc); adapters that show identities use it.
         self.npc = NpcService(store, router, upstreams, queue)
 
@@ -106,6 +128,35 @@ class ChatService:
         except UpstreamError as exc:
             return self._error(exc, route)
         return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=route.preset.display_name or info.name)
+
+    async def speaker(self, request: ChatRequest) -> Speaker | None:
+        """The persona that answers the request (None when no preset answers there). The character's own name
+        and avatar fill in what the preset leaves out; without the backend, the preset's name stands in."""
+        route = await self.router.resolve(request)
+        if route is None:
+            return None
+        preset = route.preset
+        name, avatar = preset.display_name, preset.avatar_url
+        if name is None or avatar is None:
+            info = await self._character(preset.backend, preset.character_id, route)
+            if info is not None:
+                name, avatar = name or info.name, avatar or info.avatar_url
+        return Speaker(name=name or preset.name, avatar_url=avatar, character_id=preset.character_id)
+
+    async def _character(self, backend: str, character_id: str, route: Route) -> CharacterInfo | None:
+        """Character info from the backend, cached; None (not cached) while the backend cannot say."""
+        key = (backend, character_id)
+        now = time.monotonic()
+        cached = self._characters.get(key)
+        if cached is not None and now - cached[0] < self.character_cache_seconds:
+            return cached[1]
+        try:
+            info = await self._upstream(route).character_info(character_id)
+        except UpstreamError as exc:
+            log.info("no character info for %s: %s", character_id, exc)
+            return None
+        self._characters[key] = (now, info)
+        return info
 
     async def status(self, request: ChatRequest) -> ConversationStatus:
         route = await self.router.resolve(request)

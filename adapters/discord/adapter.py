@@ -307,17 +307,7 @@ class DiscordAdapter:
         await self._answer_text(ack, f"New conversation started.\n\n{speaker}{result.text}")
 
     async def _status(self, request: ChatRequest, ack: InteractionAck) -> None:
-        status = await self._service.status(request)
-        if status.preset is None:
-            await self._answer_text(ack, "No character is set up here yet. An admin can choose one with /preset use.")
-            return
-        how = "bound here" if status.bound else "the default"
-        chat = f"upstream chat {status.chat_id}" if status.chat_id else "no conversation yet"
-        await self._answer_text(
-            ack,
-            f"Character: {status.preset} ({status.backend} {status.character_id}), {how}; {chat}; "
-            f"{status.queued} message(s) being answered.",
-        )
+        await self._answer_text(ack, (await self._service.status(request)).describe())
 
     async def _stream_to_interaction(
         self, request: ChatRequest, ack: InteractionAck, events: AsyncIterator[ReplyEvent]

@@ -28,7 +28,7 @@ REX_AVATAR = "https://avatars.example/rex.png"
 
 CHARACTERS = [
     FakeCharacter(id="rex", name="Captain Rex", greeting="Arr, Rex here.", style="pirate", chunk_chars=5,
-                  snapshot_delay=0.01),
+                  snapshot_delay=0.01, avatar="rex/portrait.webp"),
     FakeCharacter(id="ada", name="Ada", greeting="Hello, I am Ada.", style="librarian", chunk_chars=5,
                   snapshot_delay=0.01),
 ]  # fmt: skip

@@ -26,6 +26,16 @@ async def test_preset_name_and_avatar_through_one_reused_webhook(world: DiscordW
     assert {m.webhook_id for m in world.replies("general")} == {hooks[0].id}
 
 
+async def test_without_preset_styling_the_character_brings_its_own_name_and_avatar(world: DiscordWorld) -> None:
+    dc = world.discord
+    key = await world.bind("general", "rex")
+    await dc.user_sends("general", "alice", "ahoy", mention_bot=True)
+    reply = await world.wait_for_text("general", await world.character_said(key))
+    view = dc.message_view(reply)
+    assert view.author_name == "Captain Rex"
+    assert view.avatar_url is not None and "rex/portrait.webp" in view.avatar_url
+
+
 async def test_an_existing_webhook_is_found_by_name(world: DiscordWorld) -> None:
     dc = world.discord
     general = dc.channel("general")
