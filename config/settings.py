@@ -112,7 +112,10 @@ class DiscordSettings(Section):
     gateway_url: str | None = None  # None: ask the REST API, as discord.py does
     guild_ids: list[int] = Field(default_factory=list)  # sync slash commands here at once (else globally)
     admin_role_ids: list[int] = Field(default_factory=list)
-    interaction_defer_after: float = Field(default=1.0, ge=0)
+    # Discord drops an interaction not acknowledged within 3 s; leave room for the round trip.
+    interaction_defer_after: float = Field(default=1.0, ge=0, le=2.5)
+    # Seconds to wait at start for the guilds to arrive before the bot counts as ready.
+    guild_ready_timeout: float = Field(default=2.0, ge=0)
     pacing: dict[Literal["channel", "webhook"], dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

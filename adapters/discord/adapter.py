@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import discord
 
+from adapters.discord.admin_commands import admin_commands
 from adapters.discord.client import BridgeClient, Endpoints
 from adapters.discord.commands import (
     EPHEMERAL_COMMANDS,
@@ -41,7 +42,6 @@ log = logging.getLogger("charbridge.discord")
 PolicyKind = Literal["channel", "webhook"]
 CommandAnswer = Callable[[ChatRequest, InteractionAck], Awaitable[None]]
 
-MAX_DEFER_AFTER = 2.5  # Discord's deadline is 3 s from the event, which reaches us a little later
 NOTICE_TTL = 7 * 86400.0  # an admin notice is repeated at most once a week per channel
 ADMIN_NOTICES: dict[Unavailable, str] = {
     Unavailable.MISSING_PERMISSION: (
@@ -89,7 +89,8 @@ class DiscordAdapter:
         self._ready_timeout = ready_timeout
         self._shutdown_grace = shutdown_grace
         self._endpoints = Endpoints(config.api_base, config.gateway_url)
-        self._client = BridgeClient(on_message=self._on_message, on_setup=self._on_setup, **(client_options or {}))
+        options = {"guild_ready_timeout": config.guild_ready_timeout, **(client_options or {})}
+        self._client = BridgeClient(on_message=self._on_message, on_setup=self._on_setup, **options)
         self._answers: dict[str, CommandAnswer] = {
             "chat": self._chat,
             "reset": self._reset,
@@ -98,6 +99,9 @@ class DiscordAdapter:
         }
         for command in chat_commands(self._on_command):
             self._client.tree.add_command(command)
+        if admin is not None:
+            for command in admin_commands(self, admin):
+                self._client.tree.add_command(command)
         self._policies: dict[PolicyKind, PacingPolicy] = {
             "channel": PacingPolicy.discord_channel().with_overrides(config.pacing.get("channel", {})),
             "webhook": PacingPolicy.discord_webhook().with_overrides(config.pacing.get("webhook", {})),
@@ -108,12 +112,6 @@ class DiscordAdapter:
         self._identity = BotIdentity(id=0, webhook_ids=self._webhooks.ids)
         self._runner: asyncio.Task[None] | None = None
         self._replies: set[asyncio.Task[Any]] = set()
-        if config.interaction_defer_after > MAX_DEFER_AFTER:
-            log.warning(
-                "discord.interaction_defer_after is %.1f s; Discord drops interactions not acknowledged within "
-                "3 s, so slash commands may fail",
-                config.interaction_defer_after,
-            )
 
     # --- the hook for more commands (the admin commands plug in here) --------------------------------
     @property

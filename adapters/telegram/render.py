@@ -7,7 +7,7 @@ import re
 import warnings
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, LinkPreviewOptions, MessageEntity, ReplyParameters
 from telegram.constants import ChatAction, MessageLimit, ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
@@ -42,13 +42,22 @@ def markdown_to_html(text: str) -> str:
 warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
 
 
+def utf16_length(text: str) -> int:
+    """Telegram measures entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _seconds(error: RetryAfter) -> float:
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramReplySink:
-    """One reply into one Telegram chat (and forum topic). Handles are message ids."""
+    """One reply into one Telegram chat (and forum topic). Handles are message ids.
+
+    With a ``speaker`` (an NPC), every message of the reply starts with "<name>: ", the name in bold: a
+    bold entity while streaming (plain text, no parse mode), ``<b>`` in the final HTML edit.
+    """
 
     def __init__(
         self,
@@ -58,6 +67,7 @@ class TelegramReplySink:
         reply_to: int | None,
         *,
         final_format: str = "plain",
+        speaker: str | None = None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
@@ -65,6 +75,18 @@ class TelegramReplySink:
         self._reply_to = reply_to
         self._html = final_format == "html"
         self._first = True
+        self._speaker = " ".join(speaker.split()) if speaker else None
+        self._prefix = f"{self._speaker}: " if self._speaker else ""
+
+    def _plain(self, text: str) -> tuple[str, list[MessageEntity] | None]:
+        if self._speaker is None:
+            return text, None
+        bold = MessageEntity(MessageEntity.BOLD, 0, utf16_length(self._speaker))
+        return self._prefix + text, [bold]
+
+    def _html_text(self, text: str) -> str:
+        name = f"<b>{html.escape(self._speaker)}</b>: " if self._speaker else ""
+        return name + markdown_to_html(text)
 
     @property
     def destination(self) -> str:
@@ -72,14 +94,15 @@ class TelegramReplySink:
 
     @property
     def max_length(self) -> int:
-        return int(MessageLimit.MAX_TEXT_LENGTH)
+        return int(MessageLimit.MAX_TEXT_LENGTH) - len(self._prefix)
 
     async def send(self, text: str, *, final: bool) -> int:
         reply = None
         if self._reply_to is not None and self._first:
             reply = ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
-        self._first = False  # continuation parts follow on without quoting again
-        return await self._call_send(text, reply, final)
+        message_id = await self._call_send(text, reply, final)
+        self._first = False  # continuation parts follow on without quoting again (a retried first part still quotes)
+        return message_id
 
     async def _call_send(self, text: str, reply: ReplyParameters | None, final: bool) -> int:
         try:
@@ -87,7 +110,7 @@ class TelegramReplySink:
                 try:
                     sent = await self._bot.send_message(
                         self._chat_id,
-                        markdown_to_html(text),
+                        self._html_text(text),
                         parse_mode=ParseMode.HTML,
                         message_thread_id=self._thread_id,
                         reply_parameters=reply,
@@ -97,9 +120,11 @@ class TelegramReplySink:
                 except BadRequest as exc:
                     if "can't parse entities" not in exc.message.lower():
                         raise
+            shown, entities = self._plain(text)
             sent = await self._bot.send_message(
                 self._chat_id,
-                text,
+                shown,
+                entities=entities,
                 message_thread_id=self._thread_id,
                 reply_parameters=reply,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -113,7 +138,7 @@ class TelegramReplySink:
             if final and self._html:
                 try:
                     await self._bot.edit_message_text(
-                        markdown_to_html(text),
+                        self._html_text(text),
                         self._chat_id,
                         handle,
                         parse_mode=ParseMode.HTML,
@@ -123,8 +148,13 @@ class TelegramReplySink:
                 except BadRequest as exc:
                     if "can't parse entities" not in exc.message.lower():
                         raise
+            shown, entities = self._plain(text)
             await self._bot.edit_message_text(
-                text, self._chat_id, handle, link_preview_options=LinkPreviewOptions(is_disabled=True)
+                shown,
+                self._chat_id,
+                handle,
+                entities=entities,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except RetryAfter as exc:
             raise RateLimited(_seconds(exc)) from exc

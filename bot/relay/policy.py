@@ -59,10 +59,11 @@ class PacingPolicy(BaseModel):
 
     @classmethod
     def telegram_group(cls) -> PacingPolicy:
-        # 20 per minute is shared by every send, edit and chat action in the group.
-        # Spread out (5 at once, then one per 4 s), so concurrent replies do not use up the minute at once.
+        # 20 per minute is shared by every send, edit and chat action in the group, and like every chat a group
+        # takes about one call per second with a burst of 3. Spread out (3 at once, then one per ~3.5 s), so
+        # concurrent replies do not use up the minute at once.
         return cls(
-            destination_limit=20, destination_window=60.0, destination_burst=5, global_limit=25,
+            destination_limit=20, destination_window=60.0, destination_burst=3, global_limit=25,
             min_interval=3.0, max_interval=30.0, min_growth=50, typing_interval=5.0,
         )  # fmt: skip
 

@@ -128,7 +128,7 @@ async def open_world(
     }
     settings = bridge_settings(cai, tmp_path, PRESETS, default_preset, discord=discord_settings)
     core = await start_core(settings)
-    adapter = DiscordAdapter(settings, core.service, core.admin, client_options={"guild_ready_timeout": 0.05})
+    adapter = DiscordAdapter(settings, core.service, core.admin)
     await adapter.start()
     return DiscordWorld(server, cai, core, adapter)
 

@@ -125,9 +125,10 @@ async def test_final_texts_arrive_through_a_429_storm_without_penalties(world: T
     tg.storm(chat, duration=6, probability=0.5, retry_after=2, seed=7)
     expected = "Storms pass." + " Every word still arrives in the end." * 5
     world.cai.script_reply("ada", expected)
-    tg.user_sends(chat, ann, "are you there?")
+    asked = tg.user_sends(chat, ann, "are you there?")
 
-    await tg.wait_for_bot_message(chat, expected, timeout=30)
+    reply = await tg.wait_for_bot_message(chat, expected, timeout=30)
+    assert reply.reply_to is not None and reply.reply_to.message_id == asked.message_id, "a retried send lost its quote"
     counters = tg.counters()
     assert counters.too_many_requests > 0, "the storm should have hit at least once"
     assert counters.penalties == 0, "a call landed before retry_after elapsed"

@@ -79,18 +79,17 @@ class FakeDriver(FakeCore):
         user: UserRef,
         name: str,
         options: dict[str, OptionValue] | None = None,
+        *,
+        subcommand: str | None = None,
         **more_options: OptionValue,
     ) -> InteractionRecord:
-        """A user runs `/name option:value ...`; returns the record that tracks acks and messages."""
+        """A user runs `/name [subcommand] option:value ...`; returns the record that tracks acks and messages."""
         every_option = {**(options or {}), **more_options}
-        data: dict[str, Any] = {
-            "id": self._command_id(name),
-            "name": name,
-            "type": 1,
-            "options": [
-                {"name": key, "type": _option_type(value), "value": value} for key, value in every_option.items()
-            ],
-        }
+        values = [{"name": key, "type": _option_type(value), "value": value} for key, value in every_option.items()]
+        command_options: list[dict[str, Any]] = values
+        if subcommand is not None:
+            command_options = [{"name": subcommand, "type": 1, "options": values}]
+        data: dict[str, Any] = {"id": self._command_id(name), "name": name, "type": 1, "options": command_options}
         return await self._interaction(kinds.APPLICATION_COMMAND, channel, user, data)
 
     async def click(self, message: StoredMessage, custom_id: str, user: UserRef) -> InteractionRecord:
