@@ -39,7 +39,53 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help=config_help)
     check = commands.add_parser("check", help="validate the config and show what would run, connecting nowhere")
     check.add_argument("--config", type=Path, help=config_help)
+    _add_sandbox(commands)
     return parser
+
+
+def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try charbridge offline: fake Telegram and Character.AI, no accounts or config needed",
+        description="Start a fake Character.AI (with demo characters), a fake Telegram and the real bridge "
+        "on this machine, then chat with the bot in the terminal. Nothing is configured or sent anywhere.",
+    )
+    sandbox.add_argument(
+        "--script", type=Path, metavar="FILE",
+        help="replay the lines of FILE ('-' for standard input) instead of reading the terminal, and print "
+        "the transcript",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--data-dir", type=Path, metavar="DIR",
+        help="keep the bridge's state (presets, bindings, audit log) and sandbox.log in DIR "
+        "(default: a temporary directory, removed at exit)",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--time-scale", type=_time_scale, metavar="F",
+        help="run Telegram's rate limits, the bridge's pacing and the streaming at F times real time "
+        "(0 < F <= 1; default 0.15)",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--show-edits", action="store_true", help="with --script: print every edit of a reply, not only its final text"
+    )
+
+
+def _time_scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < scale <= 1:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
+    return scale
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.runner import SandboxOptions, run_sandbox
+
+    chosen = {"script": args.script, "data_dir": args.data_dir, "time_scale": args.time_scale}
+    options = SandboxOptions(show_edits=args.show_edits, **{k: v for k, v in chosen.items() if v is not None})
+    return run_sandbox(options)
 
 
 def _load(path: Path | None) -> tuple[Settings, Path | None]:
@@ -134,6 +180,8 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sandbox":  # needs no configuration: it ignores the config file and environment
+        return _sandbox(args)
     try:
         settings, config_path = _load(args.config)
     except ConfigError as exc:

@@ -1,0 +1,93 @@
+"""What the sandbox needs of one chat platform (its fake server plus the real adapter on it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+
+from bot.app import Core
+from bot.models import ChatRequest
+
+T = TypeVar("T")
+
+PlaceKind = Literal["private", "group"]
+
+
+class SandboxError(Exception):
+    """Something the sandbox user asked for that cannot be done; the text is shown to them as is."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the sandbox user is typing: their private chat with the bot, or a group by name."""
+
+    kind: PlaceKind
+    group: str = ""
+
+    def describe(self, user: str) -> str:
+        return f"private chat of {user}" if self.kind == "private" else f"group {self.group!r}"
+
+    def short(self, user: str) -> str:
+        return "private" if self.kind == "private" else self.group
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """One chat on one platform, as the sandbox tracks it (a private chat belongs to one user)."""
+
+    platform: str
+    user: str  # whose private chat; "" for groups
+    place: Place
+
+    @staticmethod
+    def of(platform: str, user: str, place: Place) -> ChatRef:
+        return ChatRef(platform, user if place.kind == "private" else "", place)
+
+    def describe(self) -> str:
+        return self.place.describe(self.user)
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """A message the bot posted, with every text it has shown (the first post, then each edit)."""
+
+    message_id: str
+    versions: tuple[str, ...]
+
+
+class SandboxPlatform(Protocol):
+    name: str
+
+    @property
+    def bot_handle(self) -> str:
+        """How users address the bot in a group, e.g. ``@CharBridgeBot``."""
+
+    async def start(self, core: Core) -> None:
+        """Start the real adapter against the (already running) fake."""
+
+    async def stop(self) -> None:
+        """Stop the adapter, then the fake."""
+
+    def enter(self, user: str, place: Place) -> None:
+        """Make sure ``user`` exists and can write in ``place`` (joining the group if needed)."""
+
+    def set_admin(self, user: str, admin: bool) -> None:
+        """Make ``user`` an administrator of every group they are in (and will join), or not."""
+
+    def send(self, user: str, place: Place, text: str, *, reply_to_bot: bool = False) -> None:
+        """Post ``text`` as ``user``; ``reply_to_bot`` answers the bot's latest message there."""
+
+    def bot_messages(self, chat: ChatRef) -> list[BotMessage]: ...
+
+    def request_for(self, chat: ChatRef) -> ChatRequest:
+        """A request as if written in ``chat`` (to ask the router which character answers there)."""
+
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float) -> T:  # noqa: ASYNC109
+        """The first truthy ``predicate()``, re-checked whenever the fake's state changes."""
+
+    async def settle(self, quiet: float) -> None:
+        """Wait until every message sent so far is fully answered (the bot then stays silent ``quiet`` s)."""
+
+    def counters(self) -> list[str]:
+        """The platform's request counters, one line each."""

@@ -1,0 +1,110 @@
+"""The whole sandbox in one event loop: the fake Character.AI with the demo cast, the fake chat platforms,
+and the real bridge (core, embedded store, adapters) configured against them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from bot.app import Core, build_upstreams, open_store
+from bot.ports import StateStore
+from config.settings import Settings
+from sandbox.demo import SandboxTiming, character_names, demo_characters
+from sandbox.fakes.characterai import FakeCharacterAI
+from sandbox.platform import ChatRef, SandboxError, SandboxPlatform
+from sandbox.settings import TELEGRAM_BOT_NAME, sandbox_settings
+from sandbox.telegram_side import TelegramSide
+
+log = logging.getLogger("charbridge.sandbox")
+
+PLATFORMS = ("telegram",)
+
+
+async def forget_upstream_chats(store: StateStore) -> int:
+    """A reused data directory remembers upstream chat ids, but the fake Character.AI starts empty every
+    time: forget them, so each conversation starts a new chat instead of failing on an unknown one."""
+    conversations = {binding.conversation for binding in await store.list_bindings()}
+    offset = 0
+    while True:
+        records, total = await store.list_conversations(limit=100, offset=offset)
+        conversations.update(record.conversation for record in records)
+        offset += len(records)
+        if not records or offset >= total:
+            break
+    return sum([await store.clear_chat_ids(conversation) for conversation in conversations])
+
+
+class SandboxWorld:
+    def __init__(self, data_dir: Path, timing: SandboxTiming | None = None) -> None:
+        self.data_dir = data_dir
+        self.timing = timing or SandboxTiming()
+        self.characters = demo_characters(self.timing)
+        self.names = character_names(self.characters)
+        self.cai = FakeCharacterAI(characters=self.characters, seed=1)
+        self.platforms: dict[str, SandboxPlatform] = {}
+        self._core: Core | None = None
+        self._cai_started = False
+
+    @property
+    def core(self) -> Core:
+        if self._core is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._core
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    async def start(self) -> None:
+        """Start everything; on failure, stop what did start and raise."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        await self.cai.start()
+        self._cai_started = True
+        telegram = TelegramSide(self.timing)
+        self.platforms[telegram.name] = telegram
+        section = await telegram.start_fake()
+        settings = sandbox_settings(self.data_dir, self.cai, self.characters, section)
+        store = open_store(settings)
+        self._core = Core(settings, store, build_upstreams(settings))
+        forgotten = await forget_upstream_chats(store)
+        if forgotten:
+            log.info("forgot %d upstream chat id(s) from an earlier sandbox run", forgotten)
+        await self._core.start()
+        for platform in self.platforms.values():
+            await platform.start(self._core)
+
+    async def stop(self) -> None:
+        """Stop the adapters, the core (draining replies still running) and the fakes; safe to call twice."""
+        for platform in self.platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        self.platforms.clear()
+        if self._core is not None:
+            with contextlib.suppress(Exception):
+                await self._core.close()
+            self._core = None
+        if self._cai_started:
+            with contextlib.suppress(Exception):
+                await self.cai.stop()
+            self._cai_started = False
+
+    def platform(self, name: str) -> SandboxPlatform:
+        found = self.platforms.get(name)
+        if found is None:
+            raise SandboxError(f"unknown platform {name!r}; this sandbox runs: {', '.join(self.platforms)}")
+        return found
+
+    async def speaker(self, chat: ChatRef) -> str:
+        """Who the bot speaks as in ``chat`` right now: the character its preset answers with."""
+        route = await self.core.router.resolve(self.platform(chat.platform).request_for(chat))
+        if route is None:
+            return TELEGRAM_BOT_NAME
+        preset = route.preset
+        return preset.display_name or self.names.get(preset.character_id) or preset.name
