@@ -16,6 +16,7 @@ from bot.relay import PacingPolicy
 from bot.store.sqlite import SqliteStateStore
 from config.settings import Settings
 from sandbox.fakes.characterai import FakeCharacterAI
+from sandbox.settings import characterai_section
 
 TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval", "retry_delay")
 
@@ -23,23 +24,6 @@ TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_inter
 def scaled_pacing(policy: PacingPolicy, scale: float) -> dict[str, float]:
     """Pacing overrides that shrink every interval of ``policy`` by ``scale``."""
     return {name: getattr(policy, name) * scale for name in TIME_FIELDS}
-
-
-def characterai_settings(cai: FakeCharacterAI) -> dict[str, Any]:
-    return {
-        "token": cai.token,
-        "neo_url": cai.neo_url,
-        "plus_url": cai.plus_url,
-        "dm_ws_url": cai.ws_url,
-        "room_ws_url": cai.room_ws_url,
-        "connect_timeout": 5,
-        "request_timeout": 5,
-        "first_token_timeout": 10,
-        "idle_timeout": 10,
-        "reconnect_initial": 0.05,
-        "reconnect_max": 0.5,
-        "recovery_interval": 0.05,
-    }
 
 
 def bridge_settings(
@@ -50,7 +34,7 @@ def bridge_settings(
     **sections: Mapping[str, Any],
 ) -> Settings:
     return Settings(
-        characterai=characterai_settings(cai),
+        characterai=characterai_section(cai),
         presets=presets,
         bridge={"data_dir": data_dir, "default_preset": default_preset, "owners": ["telegram:1", "discord:1"]},
         **sections,
