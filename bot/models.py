@@ -180,3 +180,14 @@ class ConversationRecord(BaseModel):
     message_count: int = 0  # user messages plus character replies
     last_message: str = ""
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Speaker(BaseModel):
+    """The identity a reply is rendered under: Discord's webhook name and avatar, Telegram's bold name
+    prefix. ``character_id`` is empty when a group room chose a speaker outside the known cast."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    avatar_url: str | None = None
+    character_id: str = ""

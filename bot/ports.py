@@ -83,6 +83,15 @@ class StateStore(ABC):
     async def mark_once(self, key: str, ttl_seconds: float) -> bool:
         """Set a marker unless it exists; True when this call set it. Markers expire after the ttl."""
 
+    # small values with a lifetime (NPC speakers and the platform messages they wrote, ...)
+    @abstractmethod
+    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+        """Store ``value`` under ``key`` (replacing any); it expires after the ttl."""
+
+    @abstractmethod
+    async def get_value(self, key: str) -> str | None:
+        """The value under ``key``, or None when there is none or it expired."""
+
     # audit log
     @abstractmethod
     async def append_audit(self, entry: AuditEntry) -> None: ...

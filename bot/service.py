@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from pydantic import BaseModel
 
-from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal
+from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
+from bot.npc.flatten import flatten
+from bot.npc.service import NpcService
 from bot.ports import RoomQueue, StateStore
 from bot.router import Route, Router
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
@@ -26,6 +28,7 @@ NO_PRESET = ReplyError(
     message="No character is set up here yet. An admin can choose one with /preset use <name>.",
 )
 INTERNAL = ReplyError(code="internal", message="Something went wrong on our side; please try again.")
+NPC_UNSUPPORTED = ReplyError(code="unsupported", message="The characters here cannot regenerate a reply.")
 
 
 def is_addressed(request: ChatRequest, trigger: str) -> bool:
@@ -33,14 +36,6 @@ def is_addressed(request: ChatRequest, trigger: str) -> bool:
     return (
         request.is_dm or request.mentions_bot or request.reply_to_bot or request.command == "chat" or trigger == "all"
     )
-
-
-class Speaker(BaseModel):
-    """Who speaks in a conversation: the preset's display name and avatar, else the character's own."""
-
-    name: str
-    avatar_url: str | None = None
-    character_id: str
 
 
 class ConversationStatus(BaseModel):
@@ -81,6 +76,8 @@ class ChatService:
         self._background: set[asyncio.Task[object]] = set()
         self._characters: dict[tuple[str, str], tuple[float, CharacterInfo]] = {}
         self.character_cache_seconds = 600.0
+        # Presets with a cast of characters go the NPC way (bot.npc); adapters that show identities use it.
+        self.npc = NpcService(store, router, upstreams, queue)
 
     async def first_delivery(self, request: ChatRequest) -> bool:
         """False when the platform delivered this message before (Telegram retry, Discord resume)."""
@@ -93,7 +90,9 @@ class ChatService:
 
     def reply(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
         """The character's answer to the request's text."""
-        return self._stream(request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text))
+        return self._stream(
+            request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text), npc=True
+        )
 
     def regenerate(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
         """Another candidate for the character's last reply in this conversation."""
@@ -105,6 +104,8 @@ class ChatService:
         route = await self.router.resolve(request)
         if route is None:
             return NO_PRESET
+        if route.preset.npcs:
+            return await self.npc.reset(route)
         return await self._queue.run(route.session, lambda: self._new_chat(route))
 
     async def greeting(self, request: ChatRequest) -> ReplyFinal | ReplyError:
@@ -112,6 +113,8 @@ class ChatService:
         route = await self.router.resolve(request)
         if route is None:
             return NO_PRESET
+        if route.preset.npcs:
+            return await self.npc.greeting(route)
         try:
             info = await self._upstream(route).character_info(route.preset.character_id)
         except UpstreamError as exc:
@@ -187,11 +190,15 @@ class ChatService:
         return self._queue.pending(route.session)
 
     async def _stream(
-        self, request: ChatRequest, start: Callable[[Upstream, str, Route], ReplyStream]
+        self, request: ChatRequest, start: Callable[[Upstream, str, Route], ReplyStream], npc: bool = False
     ) -> AsyncIterator[ReplyEvent]:
         route = await self.router.resolve(request)
         if route is None:
             yield NO_PRESET
+            return
+        if route.preset.npcs:  # the cast answers, as one plain stream (NPC-aware adapters use self.npc)
+            async for event in flatten(self.npc.reply(request)) if npc else _one(NPC_UNSUPPORTED):
+                yield event
             return
         events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
 
@@ -253,3 +260,8 @@ class ChatService:
         """Wait for replies still running upstream (used at shutdown)."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        await self.npc.drain()
+
+
+async def _one(event: ReplyEvent) -> AsyncIterator[ReplyEvent]:
+    yield event

@@ -27,13 +27,14 @@ from adapters.discord.commands import (
 )
 from adapters.discord.interaction import InteractionAck, InteractionSink
 from adapters.discord.normalize import BotIdentity, command_name, normalize_interaction, normalize_message
+from adapters.discord.npc import DiscordNpc
 from adapters.discord.persona import PersonaBook
 from adapters.discord.render import ChannelSink, Persona, Speakable, WebhookSink
 from adapters.discord.webhooks import Unavailable, WebhookParent, WebhookPool, webhook_parent
 from bot.admin import AdminCommands
 from bot.app import StartupError
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal
-from bot.relay import Budgets, PacingPolicy, ReplySink, error_notice, relay_reply
+from bot.relay import Budgets, PacingPolicy, RelayResult, ReplySink, error_notice, relay_reply
 from bot.service import INTERNAL, ChatService
 from config.settings import Settings
 
@@ -99,6 +100,9 @@ class DiscordAdapter:
         }
         for command in chat_commands(self._on_command):
             self._client.tree.add_command(command)
+        # Casts of characters (NPC presets): each member through the webhook under its own name and avatar.
+        self._npc = DiscordNpc(service, self, self.request_for, lambda: self._config.interaction_defer_after)
+        self._client.tree.add_command(self._npc.command())
         if admin is not None:
             for command in admin_commands(self, admin):
                 self._client.tree.add_command(command)
@@ -199,16 +203,23 @@ class DiscordAdapter:
     async def _on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.webhook_id is not None:
             return  # never our own messages or our characters' (nor other bots': no reply loops)
+        ticket = self._npc.arrive(message)  # before any await: keeps the channel's arrival order
         try:
             await self._learn_replied_webhook(message)
             request = normalize_message(message, self._identity)
             if request is None or not request.text:
+                return
+            if await self._service.npc.applies(request):
+                if await self._service.first_delivery(request):
+                    await self._npc.answer_message(message, request, ticket)
                 return
             if not await self._service.should_answer(request) or not await self._service.first_delivery(request):
                 return
             await self._answer_message(message, request)
         except Exception:
             log.exception("handling Discord message %s failed", message.id)
+        finally:
+            ticket.release()
 
     async def _learn_replied_webhook(self, message: discord.Message) -> None:
         """A reply to a webhook message we do not know may answer a character of ours from before a
@@ -231,10 +242,13 @@ class DiscordAdapter:
         events: AsyncIterator[ReplyEvent],
         *,
         reply_to: discord.MessageReference | None,
-    ) -> None:
-        """Relay a reply into a channel as the conversation's character: through the channel's webhook,
-        else as the bot with the character's name in bold (then telling the admins what is missing)."""
-        persona = await self._personas.for_request(request)
+        persona: Persona | None = None,
+    ) -> RelayResult[Any]:
+        """Relay a reply into a channel as the conversation's character (or ``persona``): through the
+        channel's webhook, else as the bot with the character's name in bold (then telling the admins what
+        is missing)."""
+        if persona is None:
+            persona = await self._personas.for_request(request)
         sink: ReplySink[Any] = ChannelSink(channel, reply_to=reply_to)
         kind: PolicyKind = "channel"
         problem: tuple[WebhookParent, Unavailable] | None = None
@@ -247,9 +261,27 @@ class DiscordAdapter:
                     sink, kind = self._webhook_sink(found, persona, channel, parent), "webhook"
                 else:
                     problem = (parent, found)
-        await self._relay(events, sink, await self._policy(request, kind))
+        result = await self._relay(events, sink, await self._policy(request, kind))
         if problem is not None:
             await self._tell_admins(channel, *problem)
+        return result
+
+    # --- the voices NPCs speak with (adapters.discord.npc.Voices) ---------------------------------------
+    async def speak_as(
+        self,
+        channel: Speakable,
+        request: ChatRequest,
+        events: AsyncIterator[ReplyEvent],
+        persona: Persona,
+        reply_to: discord.MessageReference | None,
+    ) -> list[Any]:
+        return (await self._speak_in(channel, request, events, reply_to=reply_to, persona=persona)).handles
+
+    async def say_in(self, channel: Speakable, text: str, reply_to: discord.MessageReference | None) -> None:
+        await self._relay(_once(text), ChannelSink(channel, reply_to=reply_to), self._policies["channel"])
+
+    async def answer_ack(self, ack: InteractionAck, text: str) -> None:
+        await self._answer_text(ack, text)
 
     def _webhook_sink(
         self, webhook: discord.Webhook, persona: Persona, channel: Speakable, parent: WebhookParent
@@ -290,6 +322,11 @@ class DiscordAdapter:
         if not request.text:
             await self._answer_text(ack, "Usage: /chat message:<what you say to the character>")
             return
+        channel = ack.interaction.channel
+        if isinstance(channel, Speakable) and await self._service.npc.applies(request):
+            shown = f"💬 **{discord.utils.escape_markdown(request.user_name)}**: {request.text}"
+            await self._npc.answer_command(channel, request, ack, shown)
+            return
         await self._stream_to_interaction(request, ack, self._service.reply(request))
 
     async def _regenerate(self, request: ChatRequest, ack: InteractionAck) -> None:
@@ -329,11 +366,14 @@ class DiscordAdapter:
             log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
             return policy
 
-    async def _relay(self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy) -> None:
+    async def _relay(
+        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy
+    ) -> RelayResult[Any]:
         with self._tracked():
             result = await relay_reply(events, sink, policy, self._budgets)
         if not result.delivered:
             log.warning("a reply into %s was not fully delivered", sink.destination)
+        return result
 
     @contextlib.contextmanager
     def _tracked(self) -> Iterator[None]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from adapters.telegram.admins import ChatAdmins
-from adapters.telegram.normalize import BotIdentity, normalize_message
+from adapters.telegram.normalize import BotIdentity, message_key, normalize_message
 from adapters.telegram.render import TelegramReplySink
 from bot.admin import AdminCommands
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal
+from bot.npc import NpcNotice, Ticket
 from bot.relay import Budgets, PacingPolicy, relay_reply
 from bot.service import ChatService
 from config.settings import Settings
@@ -28,6 +30,7 @@ COMMANDS = [
     BotCommand("help", "How to talk to the character"),
     BotCommand("preset", "Admins: choose the character here (/preset list, /preset use <name>, ...)"),
     BotCommand("character", "Admins: bind a character by its id"),
+    BotCommand("npc", "Where several characters are cast: /npc <name> <message>"),
 ]
 
 HELP_TEXT = (
@@ -38,10 +41,14 @@ HELP_TEXT = (
     "/reset – start a new conversation\n"
     "/regenerate – another answer to the last message\n"
     "/status – which character answers here\n"
+    "Where several characters are cast, name one, reply to its message, or use /npc <name> <message>.\n"
     "Admins: /preset list · /preset use <name> · /preset show <name> · /character <id> · /preset help"
 )
 
 Handler = Callable[[ChatRequest], Awaitable[None]]
+
+# The arrival ticket of the update being handled (each PTB update runs in its own task and context).
+_ticket: ContextVar[Ticket | None] = ContextVar("telegram_npc_ticket", default=None)
 
 
 class TelegramAdapter:
@@ -76,6 +83,7 @@ class TelegramAdapter:
             "reset": self._reset,
             "regenerate": self._regenerate,
             "status": self._status,
+            "npc": self._npc,
         }
         if admin is not None:
             self._commands["preset"] = self._admin_command
@@ -123,25 +131,49 @@ class TelegramAdapter:
         if message is None:
             return
         request = normalize_message(message, self._me)
-        if request is None or not await self._service.first_delivery(request):
+        if request is None:
             return
+        ticket = self._service.npc.arrive(request)  # before any await: keeps the chat's arrival order
+        _ticket.set(ticket)
         try:
+            if not await self._service.first_delivery(request):
+                return
             if request.command is not None:
                 handler = self._commands.get(request.command)
                 if handler is not None:
                     await handler(request)
                 elif request.is_dm:
                     await self._say(request, f"I don't know /{request.command}. Try /help.")
+            elif await self._service.npc.applies(request):
+                await self._npc(request)
             elif await self._service.should_answer(request):
                 await self._stream(request, self._service.reply(request))
         except Exception:
             log.exception("handling Telegram message %s failed", request.message_id)
+        finally:
+            ticket.release()
 
     async def _chat(self, request: ChatRequest) -> None:
         if not request.text:
             await self._say(request, "Usage: /chat <message>")
             return
+        if await self._service.npc.applies(request):
+            await self._npc(request)
+            return
         await self._stream(request, self._service.reply(request))
+
+    async def _npc(self, request: ChatRequest) -> None:
+        """The cast's answer: each NPC reply under its bold name, remembered so replies to it reach it."""
+        policy = await self._policy(request)
+        chat = int(request.target.chat)
+        async for item in self._service.npc.reply(request, _ticket.get()):
+            if isinstance(item, NpcNotice):
+                await self._say(request, item.text)
+                continue
+            sink = self._sink(request, speaker=item.speaker.name, quote=not item.scene)
+            result = await relay_reply(item.events, sink, policy, self._budgets)
+            shown = [message_key(chat, handle) for handle in result.handles]
+            await self._service.npc.remember(request, item.speaker, shown)
 
     async def _regenerate(self, request: ChatRequest) -> None:
         await self._stream(request, self._service.regenerate(request))
@@ -172,14 +204,15 @@ class TelegramAdapter:
     async def _status(self, request: ChatRequest) -> None:
         await self._say(request, (await self._service.status(request)).describe())
 
-    def _sink(self, request: ChatRequest) -> TelegramReplySink:
+    def _sink(self, request: ChatRequest, speaker: str | None = None, quote: bool = True) -> TelegramReplySink:
         target = request.target
         return TelegramReplySink(
             self._app.bot,
             int(target.chat),
             int(target.thread) if target.thread else None,
-            int(target.reply_to) if target.reply_to else None,
+            int(target.reply_to) if target.reply_to and quote else None,
             final_format=self._settings.telegram.final_format,
+            speaker=speaker,
         )
 
     async def _policy(self, request: ChatRequest) -> PacingPolicy:

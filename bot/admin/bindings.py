@@ -13,6 +13,8 @@ from bot.admin.parse import USAGE, BindCharacter, UsePreset
 from bot.admin.results import AdminResult, failed
 from bot.admin.state import forget_chats, record
 from bot.models import Binding, ChatRequest, Preset, ReplyFinal
+from bot.npc import cast_line
+from bot.npc.turns import RESUMED_ROOM
 from bot.ports import EVERYONE, StateStore
 from bot.presets import PresetCatalog
 from bot.service import ChatService
@@ -89,10 +91,13 @@ class Binder:
         key = request.conversation_key
         await self._store.put_binding(Binding(conversation=key, preset=preset.name, bound_by=request.user_id))
         await forget_chats(self._store, key)
-        if chat_id is not None:
-            await self._store.set_chat_id(key, EVERYONE, chat_id)
+        if chat_id is not None:  # an NPC room preset resumes a group room, anything else a chat
+            await self._store.set_chat_id(key, RESUMED_ROOM if preset.npcs and preset.room else EVERYONE, chat_id)
         await record(self._store, request, "use", preset.name + (f" resuming chat {chat_id}" if chat_id else ""))
         text = render.bound(preset, chat_id)
+        if preset.npcs:  # a cast: no single greeting; a group room is made now, so problems show at once
+            problem = None if chat_id is not None else await self._service.npc.prepare(request)
+            return AdminResult(text="\n".join(line for line in (text, cast_line(preset), problem) if line))
         if not preset.greeting or chat_id is not None:  # a resumed chat already has its beginning
             return AdminResult(text=text)
         reply = await self._service.greeting(request)

@@ -14,15 +14,20 @@ from typing import TYPE_CHECKING
 
 from bot.admin import render
 from bot.admin.bindings import Binder, unknown_preset
+from bot.admin.cast import CastEditor
 from bot.admin.editing import PresetEditor
 from bot.admin.parse import (
     USAGE,
+    AddNpc,
     AdminCommand,
     BindCharacter,
     CommandError,
     CreatePreset,
     DeletePreset,
+    ListCast,
     ListPresets,
+    RemoveNpc,
+    SetNpcOption,
     SetOption,
     ShowHelp,
     ShowHistory,
@@ -48,7 +53,7 @@ AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 
 def needed_access(command: AdminCommand) -> Access:
     match command:
-        case ShowHelp() | ListPresets() | ShowPreset():
+        case ShowHelp() | ListPresets() | ShowPreset() | ListCast():
             return Access.PUBLIC
         case UsePreset(chat_id=str()):
             # resuming someone's upstream chat by id is for admins, not for any DM user
@@ -59,7 +64,7 @@ def needed_access(command: AdminCommand) -> Access:
             return Access.OWNER
         case ShowHistory():
             return Access.CONVERSATION
-        case CreatePreset() | SetOption() | DeletePreset():
+        case CreatePreset() | SetOption() | DeletePreset() | AddNpc() | RemoveNpc() | SetNpcOption():
             return Access.EDIT_PRESETS
 
 
@@ -80,6 +85,7 @@ class AdminCommands:
         self._default = default_preset
         self._binder = Binder(store, catalog, service, upstreams)
         self._editor = PresetEditor(store, catalog, upstreams, default_preset)
+        self._cast = CastEditor(store, catalog, upstreams, self._editor.outside_reach)
 
     @classmethod
     def from_core(cls, core: Core) -> AdminCommands:
@@ -125,6 +131,14 @@ class AdminCommands:
                 return await self._editor.set(request, command, role)
             case DeletePreset():
                 return await self._editor.delete(request, command, role)
+            case ListCast():
+                return await self._cast.show(command)
+            case AddNpc():
+                return await self._cast.add(request, command, role)
+            case RemoveNpc():
+                return await self._cast.remove(request, command, role)
+            case SetNpcOption():
+                return await self._cast.set(request, command, role)
 
     async def _list(self, request: ChatRequest) -> AdminResult:
         stored = {p.name for p in await self._store.list_presets()}
@@ -137,6 +151,8 @@ class AdminCommands:
                 marks.append("answers here")
             if preset.name == self._default:
                 marks.append("default")
+            if preset.npcs:
+                marks.append(f"{len(preset.npcs)} NPCs")
             lines.append(render.preset_line(preset, self._source(preset.name, stored), marks))
         return AdminResult(text=render.preset_list(lines))
 

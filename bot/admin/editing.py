@@ -59,7 +59,7 @@ class PresetEditor:
         current = await self._catalog.get(command.name)
         if current is None:
             return failed(unknown_preset(command.name, USAGE["set"]))
-        refusal = await self._outside_reach(request, command.name, role, "change")
+        refusal = await self.outside_reach(request, command.name, role, "change")
         if refusal is not None:
             return failed(refusal)
         try:
@@ -82,7 +82,7 @@ class PresetEditor:
             if in_file:
                 return failed(f"{name} lives in the config file; remove it there (only admin-made presets go here).")
             return failed(unknown_preset(name, USAGE["delete"]))
-        refusal = await self._outside_reach(request, name, role, "delete")
+        refusal = await self.outside_reach(request, name, role, "delete")
         if refusal is not None:
             return failed(refusal)
         if in_file:
@@ -107,7 +107,7 @@ class PresetEditor:
     async def _bound_in(self, name: str) -> list[str]:
         return [b.conversation for b in await self._store.list_bindings() if b.preset == name]
 
-    async def _outside_reach(self, request: ChatRequest, name: str, role: Role, verb: str) -> str | None:
+    async def outside_reach(self, request: ChatRequest, name: str, role: Role, verb: str) -> str | None:
         """Why a platform admin may not touch this preset (it is used beyond their server/chat), or None."""
         if role is Role.OWNER:
             return None

@@ -10,10 +10,10 @@ import re
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.admin.options import KEYS_HELP, OptionError, PresetChange, parse_change
-from bot.models import PRESET_NAME_PATTERN
+from bot.admin.options import KEYS_HELP, MAX_DISPLAY_NAME, OptionError, PresetChange, one_line, parse_change
+from bot.models import PRESET_NAME_PATTERN, Preset
 
 USAGE: dict[str, str] = {
     "list": "/preset list",
@@ -25,7 +25,18 @@ USAGE: dict[str, str] = {
     "delete": "/preset delete <name> [force]",
     "history": "/preset history [n] [all]",
     "character": "/character <character_id>",
+    "npc list": "/preset npc list <name>",
+    "npc add": "/preset npc add <name> <character_id> [npc name]",
+    "npc remove": "/preset npc remove <name> <npc name>",
+    "npc set": "/preset npc set <name> <key> <value>",
 }
+NPC_KEYS = ("room", "fallback", "merge_queued", "queue_notice_after", "scenes", "scene_delay", "scene_max_turns")
+NPC_KEYS_HELP = (
+    "npc keys: room (true/false), fallback (room/last_speaker/none), merge_queued (true/false), "
+    "queue_notice_after (seconds, or 'never'), scenes (true/false), scene_delay (seconds), scene_max_turns (0-20)"
+)
+NEVER_WORDS = {"never", "off", "none"}
+MAX_NPC_NAME = MAX_DISPLAY_NAME
 HISTORY_DEFAULT = 10
 HISTORY_MAX = 50
 
@@ -107,14 +118,44 @@ class BindCharacter(_Command):
     character_id: str
 
 
+class ListCast(_Command):
+    kind: Literal["npc_list"] = "npc_list"
+    name: str
+
+
+class AddNpc(_Command):
+    kind: Literal["npc_add"] = "npc_add"
+    name: str
+    character_id: str
+    npc_name: str | None = None  # None: the character's own name
+
+
+class RemoveNpc(_Command):
+    kind: Literal["npc_remove"] = "npc_remove"
+    name: str
+    npc_name: str  # a cast member's name or character id
+
+
+class SetNpcOption(_Command):
+    kind: Literal["npc_set"] = "npc_set"
+    name: str
+    key: str
+    value: str | bool | float | int | None  # None with reset=False: 'never' (queue_notice_after)
+    reset: bool = False  # back to the default
+
+    def describe(self) -> str:
+        shown = "default" if self.reset else "never" if self.value is None else self.value
+        return f"{self.key}={shown}"
+
+
 AdminCommand = (
     ShowHelp | ListPresets | ShowPreset | UsePreset | Unbind | CreatePreset | SetOption | DeletePreset
-    | ShowHistory | BindCharacter
+    | ShowHistory | BindCharacter | ListCast | AddNpc | RemoveNpc | SetNpcOption
 )  # fmt: skip
 
 
 def full_usage() -> str:
-    return "\n".join([*USAGE.values(), KEYS_HELP])
+    return "\n".join([*USAGE.values(), KEYS_HELP, NPC_KEYS_HELP])
 
 
 def command_name(command: str) -> str:
@@ -260,6 +301,59 @@ def _parse_history(rest: list[str]) -> AdminCommand:
     return ShowHistory(limit=limit or HISTORY_DEFAULT, everywhere=everywhere)
 
 
+def _parse_npc(rest: list[str]) -> AdminCommand:
+    action = rest[0].lower() if rest else ""
+    usage = USAGE.get(f"npc {action}")
+    if usage is None:
+        raise CommandError(f"unknown npc action '{action}'" if action else "say what to do with the cast", _npc_usage())
+    args = rest[1:]
+    if not args:
+        raise CommandError("give a preset name", usage)
+    name = preset_name(args[0], usage)
+    if action == "list":
+        if len(args) != 1:
+            raise CommandError("npc list takes only the preset name", usage)
+        return ListCast(name=name)
+    if action == "add":
+        if len(args) < 2:
+            raise CommandError("give a preset name and a character id", usage)
+        npc_name = " ".join(args[2:]).strip() or None
+        if npc_name is not None:
+            _check_npc_name(npc_name, usage)
+        return AddNpc(name=name, character_id=character_id(args[1], usage), npc_name=npc_name)
+    if action == "remove":
+        if len(args) < 2:
+            raise CommandError("give a preset name and the name of a cast member", usage)
+        return RemoveNpc(name=name, npc_name=" ".join(args[1:]))
+    if len(args) < 3:
+        raise CommandError("give a preset name, a key and a value", usage)
+    return _npc_option(name, args[1].lower(), " ".join(args[2:]).strip(), usage)
+
+
+def _npc_usage() -> str:
+    return "\n".join(v for k, v in USAGE.items() if k.startswith("npc "))
+
+
+def _check_npc_name(npc_name: str, usage: str) -> None:
+    if len(npc_name) > MAX_NPC_NAME or not re.search(r"\w", npc_name):
+        raise CommandError(f"'{npc_name}' is not a usable name (1 to {MAX_NPC_NAME} characters, with a letter)", usage)
+
+
+def _npc_option(name: str, key: str, raw: str, usage: str) -> SetNpcOption:
+    if key not in NPC_KEYS:
+        raise CommandError(f"unknown npc key '{key}' (keys: {', '.join(NPC_KEYS)})", usage)
+    if raw.lower() == "default":
+        return SetNpcOption(name=name, key=key, value=None, reset=True)
+    if key == "queue_notice_after" and raw.lower() in NEVER_WORDS:
+        return SetNpcOption(name=name, key=key, value=None)
+    try:
+        checked = Preset.model_validate({"name": "check", key: raw})
+    except ValidationError as exc:
+        raise CommandError(f"{key}: {one_line(exc)}", usage) from None
+    value: str | bool | float | int | None = getattr(checked, key)
+    return SetNpcOption(name=name, key=key, value=value)
+
+
 _SUBCOMMANDS = {
     "list": _parse_list,
     "show": _parse_show,
@@ -269,4 +363,5 @@ _SUBCOMMANDS = {
     "set": _parse_set,
     "delete": _parse_delete,
     "history": _parse_history,
+    "npc": _parse_npc,
 }

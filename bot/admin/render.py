@@ -40,8 +40,13 @@ def preset_details(preset: Preset, source: Source, bound_here: bool) -> str:
             f"display name: {shown_as}; avatar: {preset.avatar_url or 'none'}",
             f"greeting: {'on' if preset.greeting else 'off'}; trigger: {preset.trigger}; scope: {preset.scope}",
             f"pacing: {pacing}",
+            *([f"npcs: {', '.join(n.name for n in preset.npcs)} ({_npc_mode(preset)})"] if preset.npcs else []),
         ]
     )
+
+
+def _npc_mode(preset: Preset) -> str:
+    return "one group room" if preset.room else "one chat each"
 
 
 def history(entries: Sequence[AuditEntry], everywhere: bool) -> str:

@@ -7,6 +7,7 @@ Keys (all under a configurable prefix):
   conv:{member} -> hash (fields of ConversationRecord), member = JSON [conversation, who]
   convs, convs:user:{user_id}, convs:in:{conversation} -> sorted sets of members by last update
   marker:{key} -> "1" with a TTL (SET NX PX)
+  value:{key} -> string with a TTL (SET PX)
   audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
 """
 
@@ -177,6 +178,14 @@ class RedisStateStore(StateStore):
     async def mark_once(self, key: str, ttl_seconds: float) -> bool:
         ttl_ms = max(1, int(ttl_seconds * 1000))
         return bool(await self._redis.set(self._k("marker", key), "1", nx=True, px=ttl_ms))
+
+    # values with a lifetime
+    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self._redis.set(self._k("value", key), value, px=max(1, int(ttl_seconds * 1000)))
+
+    async def get_value(self, key: str) -> str | None:
+        value = await self._redis.get(self._k("value", key))
+        return str(value) if value is not None else None
 
     # audit
     async def append_audit(self, entry: AuditEntry) -> None:

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     body TEXT NOT NULL, PRIMARY KEY (conversation, who)
 );
 CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS markers_by_expiry ON markers (expires_at);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, body TEXT NOT NULL
 );
@@ -171,13 +174,30 @@ class SqliteStateStore(StateStore):
         now = self._clock()
 
         def mark(db: sqlite3.Connection) -> bool:
-            db.execute("DELETE FROM markers WHERE key = ? AND expires_at <= ?", (key, now))
+            # Expired markers go on every call (indexed by expiry), so the table holds only live ones.
+            db.execute("DELETE FROM markers WHERE expires_at <= ?", (now,))
             cursor = db.execute(
                 "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
             )
             return cursor.rowcount == 1
 
         return await self._call(mark)
+
+    # values with a lifetime
+    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+        now = self._clock()
+
+        def put(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM kv WHERE expires_at <= ?", (now,))  # indexed: keeps the table small
+            db.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)", (key, value, now + ttl_seconds)
+            )
+
+        await self._call(put)
+
+    async def get_value(self, key: str) -> str | None:
+        rows = await self._rows("SELECT value FROM kv WHERE key = ? AND expires_at > ?", key, self._clock())
+        return rows[0][0] if rows else None
 
     # audit
     async def append_audit(self, entry: AuditEntry) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -107,6 +108,26 @@ async def test_dedupe_markers_expire(store: StateStore, make_store: StoreFactory
         await again.close()
 
 
+async def test_values_replace_expire_and_survive_reopen(store: StateStore, make_store: StoreFactory) -> None:
+    assert await store.get_value("npc:last:telegram:-1") is None
+    await store.put_value("npc:last:telegram:-1", "ada", ttl_seconds=60)
+    await store.put_value("npc:last:telegram:-1", "rex", ttl_seconds=60)
+    await store.put_value("npc:msg:telegram:-1:5", "zora", ttl_seconds=0.3)
+    assert await store.get_value("npc:last:telegram:-1") == "rex"
+
+    again = await reopen(store, make_store)
+    try:
+        assert await again.get_value("npc:last:telegram:-1") == "rex"
+        assert await again.get_value("npc:msg:telegram:-1:5") == "zora"
+        await asyncio.sleep(0.45)
+        assert await again.get_value("npc:msg:telegram:-1:5") is None
+        assert await again.get_value("npc:last:telegram:-1") == "rex"
+        await again.put_value("npc:msg:telegram:-1:5", "ada", ttl_seconds=60)  # a new value after expiry
+        assert await again.get_value("npc:msg:telegram:-1:5") == "ada"
+    finally:
+        await again.close()
+
+
 async def test_audit_log_newest_first_and_per_conversation(store: StateStore, make_store: StoreFactory) -> None:
     for i in range(5):
         conversation = "telegram:-100" if i % 2 == 0 else "discord:1:2"
@@ -165,3 +186,16 @@ async def test_the_last_speaker_owns_a_shared_conversation_in_listings(store: St
     await store.record_turn("telegram:-1", EVERYONE, "telegram:2", "ada", "two")
     assert (await store.list_conversations(user_id="telegram:1"))[1] == 0
     assert (await store.list_conversations(user_id="telegram:2"))[1] == 1
+
+
+async def test_expired_markers_are_purged_from_sqlite(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "markers.sqlite3")
+    try:
+        for i in range(50):
+            assert await store.mark_once(f"seen:{i}", ttl_seconds=0.05)
+        await asyncio.sleep(0.1)
+        assert await store.mark_once("seen:fresh", ttl_seconds=60)
+        with sqlite3.connect(tmp_path / "markers.sqlite3") as db:
+            assert db.execute("SELECT key FROM markers").fetchall() == [("seen:fresh",)]
+    finally:
+        await store.close()

@@ -1,0 +1,262 @@
+"""The NPC service on the real core wiring: the serial room worker, merging, queue notices, reply-to and
+last-speaker memory, scenes and their loop guard, and the plain-stream fallback of ChatService."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from bot.npc import NpcNotice, NpcReply, Speaker
+from bot.npc.turns import room_who
+from bot.upstream.base import ErrorCode
+from tests.core.scripted_upstream import ScriptedUpstream
+from tests.npc.conftest import CAST, GROUP, Said, collect, message, npc_preset, open_world
+from tests.npc.doubles import CastUpstream
+
+ADA, REX, ZORA = CAST
+
+
+def said(speaker: str, character_id: str, text: str, scene: bool = False) -> Said:
+    return Said(speaker, CastUpstream.answer(character_id, text), scene)
+
+
+async def test_twenty_messages_from_five_users_run_one_at_a_time_in_arrival_order(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True), CastUpstream(pause=0.002))
+    requests = [message(f"Ada, question {i}", user=i % 5) for i in range(20)]
+    results = await asyncio.gather(*(world.ask(r) for r in requests))
+
+    assert list(results) == [[said("Ada", "ada", f"User{i % 5}: Ada, question {i}")] for i in range(20)]
+    [room] = world.upstream.rooms.values()
+    humans = [text for author, text in room.turns if author == "human"]
+    assert humans == [f"User{i % 5}: Ada, question {i}" for i in range(20)]
+    authors = [author for author, _ in room.turns]
+    assert authors == ["human", "ada"] * 20, "each reply finished before the next message went in"
+    assert world.upstream.overlaps == 0
+    assert len(world.upstream.rooms) == 1, "one room for the channel, created once"
+
+
+async def test_one_on_one_npcs_share_the_channel_worker(make_world: Any) -> None:
+    world = make_world(npc_preset(), CastUpstream(pause=0.002))
+    requests = [message(name + f", hello {i}", user=i) for i, name in enumerate(["Ada", "Rex", "Madame Zora"] * 3)]
+    results = await asyncio.gather(*(world.ask(r) for r in requests))
+    assert [[s.speaker for s in r if isinstance(s, Said)] for r in results] == [
+        [n] for n in ["Ada", "Rex", "Madame Zora"] * 3
+    ]
+    assert world.upstream.overlaps == 0
+    humans = [text for _, author, text in world.upstream.sent if author == "human"]
+    assert humans == [r.user_name + ": " + r.text for r in requests]
+    chats = await world.core.store.list_chat_ids(GROUP)
+    assert sorted(chats) == ["npc:ada", "npc:rex", "npc:zora"]
+
+
+async def test_several_names_are_answered_in_turn_in_one_room_turn(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    result = await world.ask(message("Rex and Ada, which way?"))
+    line = "User1: Rex and Ada, which way?"
+    assert result == [said("Rex", "rex", line), said("Ada", "ada", line)]
+    [room] = world.upstream.rooms.values()
+    assert [author for author, _ in room.turns] == ["human", "rex", "ada"]
+
+
+async def test_messages_waiting_behind_a_reply_merge_into_one_turn(make_world: Any) -> None:
+    upstream = CastUpstream()
+    upstream.gate = asyncio.Event()
+    world = make_world(npc_preset(room=True, merge_queued=True), upstream)
+    first = asyncio.create_task(world.ask(message("Ada, first", user=1)))
+    await asyncio.sleep(0.05)  # the first turn is generating (held at the gate)
+    waiting = [asyncio.create_task(world.ask(message(f"Ada, more {i}", user=i))) for i in (2, 3, 4)]
+    other = asyncio.create_task(world.ask(message("Rex, separately", user=5)))
+    await asyncio.sleep(0.05)
+    upstream.gate.set()
+    results = [await task for task in (first, *waiting, other)]
+
+    merged = "User2: Ada, more 2\nUser3: Ada, more 3\nUser4: Ada, more 4"
+    assert results[0] == [said("Ada", "ada", "User1: Ada, first")]
+    assert results[1] == [said("Ada", "ada", merged)]
+    assert results[2] == results[3] == []  # said in the turn of the message before them
+    assert results[4] == [said("Rex", "rex", "User5: Rex, separately")]  # another target: its own turn
+    [room] = upstream.rooms.values()
+    assert [text for author, text in room.turns if author == "human"] == [
+        "User1: Ada, first",
+        merged,
+        "User5: Rex, separately",
+    ]
+
+
+async def test_without_merging_every_waiting_message_is_its_own_turn(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    results = await asyncio.gather(*(world.ask(message(f"Ada, {i}")) for i in range(3)))
+    assert [len(r) for r in results] == [1, 1, 1]
+    [room] = world.upstream.rooms.values()
+    assert len([a for a, _ in room.turns if a == "human"]) == 3
+
+
+async def test_a_long_wait_is_announced_once_with_the_place_in_line(make_world: Any) -> None:
+    upstream = CastUpstream()
+    upstream.gate = asyncio.Event()
+    world = make_world(npc_preset(queue_notice_after=0.05), upstream)
+    tasks = [asyncio.create_task(world.ask(message(f"Ada, {i}"))) for i in range(3)]
+    await asyncio.sleep(0.3)
+    upstream.gate.set()
+    first, second, third = [await task for task in tasks]
+    assert [type(item) for item in first] == [Said]  # it never waited (the gate held its reply, not its turn)
+    assert second[0] == NpcNotice(kind="queued", text="⏳ Your message is queued; 1 message ahead of it.")
+    assert third[0] == NpcNotice(kind="queued", text="⏳ Your message is queued; 2 messages ahead of it.")
+    assert [type(item) for item in second[1:] + third[1:]] == [Said, Said]
+
+
+async def test_a_reply_to_an_npc_message_reaches_it_and_survives_a_restart(tmp_path: Path) -> None:
+    world = open_world(tmp_path, npc_preset())
+    [reply] = await world.ask(message("Rex, ahoy"))
+    assert isinstance(reply, Said) and reply.speaker == "Rex"
+    await world.npc.remember(message("x"), Speaker(name="Rex", character_id="rex"), [f"{GROUP}:777"])
+    await world.core.close()
+
+    world = open_world(tmp_path, npc_preset(), world.upstream)
+    try:
+        answer = await world.ask(message("what say you?", reply_to=f"{GROUP}:777"))
+        assert answer == [said("Rex", "rex", "User1: what say you?")]
+        # the last speaker answers a mention that names nobody, after the restart too
+        assert await world.ask(message("and then?", mentions=True)) == [said("Rex", "rex", "User1: and then?")]
+        # the cast's own messages coming back in are never answered (the loop guard)
+        echo = message("Ada and Rex agree", mentions=True).model_copy(update={"message_id": f"{GROUP}:777"})
+        assert await world.ask(echo) == []
+    finally:
+        await world.core.close()
+
+
+async def test_the_room_may_choose_the_speaker(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True, fallback="room"))
+    first = await world.ask(message("who speaks?", mentions=True))
+    second = await world.ask(message("and now?", mentions=True))
+    assert first == [said("Ada", "ada", "User1: who speaks?")]  # the double's room goes round its cast
+    assert second == [said("Rex", "rex", "User1: and now?")]
+    assert await world.ask(message("no mention, no name")) == []
+
+
+async def test_scenes_stop_after_the_configured_number_of_turns(make_world: Any) -> None:
+    world = make_world(npc_preset(scenes=True, scene_delay=0.01, scene_max_turns=3))
+    result = await world.ask(message("Ada, start a tale"))
+    first = said("Ada", "ada", "User1: Ada, start a tale")
+    assert isinstance(result[0], Said) and result[0] == first
+    speakers = [(s.speaker, s.scene) for s in result if isinstance(s, Said)]
+    assert speakers == [("Ada", False), ("Rex", True), ("Madame Zora", True), ("Ada", True)]
+    # each answers the one before it
+    assert result[1] == said("Rex", "rex", f"Ada: {first.text}", scene=True)
+    assert world.upstream.overlaps == 0
+
+
+async def test_scenes_in_a_room_generate_without_new_human_turns(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True, scenes=True, scene_delay=0, scene_max_turns=2))
+    result = await world.ask(message("Rex, begin"))
+    assert [(s.speaker, s.scene) for s in result if isinstance(s, Said)] == [
+        ("Rex", False),
+        ("Madame Zora", True),
+        ("Ada", True),
+    ]
+    [room] = world.upstream.rooms.values()
+    assert [author for author, _ in room.turns] == ["human", "rex", "zora", "ada"]
+
+
+async def test_without_scenes_characters_never_answer_each_other(make_world: Any) -> None:
+    world = make_world(npc_preset(scenes=False, scene_delay=0))
+    assert await world.ask(message("Ada, hello")) == [said("Ada", "ada", "User1: Ada, hello")]
+    await asyncio.sleep(0.05)
+    assert len(world.upstream.sent) == 1
+
+
+async def test_a_user_message_ends_a_running_scene(make_world: Any) -> None:
+    world = make_world(npc_preset(scenes=True, scene_delay=0.2, scene_max_turns=5))
+    scene = asyncio.create_task(world.ask(message("Ada, begin")))
+    await asyncio.sleep(0.1)  # Ada has answered; the scene waits its delay
+    interrupt = await world.ask(message("Rex, stop that"))
+    result = await scene
+    assert [s.speaker for s in result if isinstance(s, Said)] == ["Ada"]
+    assert isinstance(interrupt[0], Said) and interrupt[0].speaker == "Rex"  # (its own scene follows)
+
+
+async def test_npc_command_problems_and_presets_without_a_cast(make_world: Any, tmp_path: Path) -> None:
+    world = make_world(npc_preset())
+    [problem] = await world.ask(message("Bob hi", command="npc"))
+    assert isinstance(problem, NpcNotice) and problem.kind == "usage" and "Ada, Rex, Madame Zora" in problem.text
+    assert await world.ask(message("Madame Zora rain?", command="npc")) == [said("Madame Zora", "zora", "User1: rain?")]
+
+
+async def test_chat_service_gives_unaware_adapters_one_plain_stream(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    events = [e async for e in world.core.service.reply(message("Ada and Rex, hello"))]
+    final = events[-1]
+    line = "User1: Ada and Rex, hello"
+    expected = f"Ada: {CastUpstream.answer('ada', line)}\n\nRex: {CastUpstream.answer('rex', line)}"
+    assert final.kind == "final" and final.text == expected
+    assert all(expected.startswith(e.text) for e in events if e.kind == "snapshot")
+    nobody = [e async for e in world.core.service.reply(message("chatter"))]
+    assert [e.kind for e in nobody] == ["error"]
+    regenerated = [e async for e in world.core.service.regenerate(message("again"))]
+    assert regenerated[0].kind == "error"
+
+
+async def test_reset_forgets_the_room_and_starts_a_new_one(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    await world.ask(message("Ada, hi"))
+    before = await world.core.store.list_chat_ids(GROUP)
+    reset = await world.core.service.reset(message("/reset", command="reset"))
+    assert reset.kind == "final" and "Ada, Rex, Madame Zora" in reset.text
+    after = await world.core.store.list_chat_ids(GROUP)
+    who = room_who(CAST)
+    assert before[who] != after[who] and len(world.upstream.rooms) == 2
+    await world.ask(message("Ada, again"))
+    assert world.upstream.rooms[after[who]].turns[0] == ("human", "User1: Ada, again")
+
+
+async def test_an_upstream_failure_ends_that_reply_with_an_error_and_the_next_one_works(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    world.upstream.fail_next = ErrorCode.RATE_LIMITED
+    assert await world.ask(message("Ada and Rex, hi")) == [
+        Said("Ada", "error:error"),
+        said("Rex", "rex", "User1: Ada and Rex, hi"),
+    ]
+    assert await world.ask(message("Ada, again")) == [said("Ada", "ada", "User1: Ada, again")]
+
+
+async def test_a_preset_without_a_room_backend_says_so_before_anyone_speaks(tmp_path: Path) -> None:
+    world = open_world(tmp_path, npc_preset(room=True), upstream=ScriptedUpstream())  # type: ignore[arg-type]
+    try:
+        [notice] = await world.ask(message("Ada, hi"))
+        assert isinstance(notice, NpcNotice) and notice.kind == "error" and "unavailable" in notice.text
+    finally:
+        await world.core.close()
+
+
+async def test_speakers_wear_their_own_avatar_else_the_characters_and_room_choices_map_to_the_cast(
+    make_world: Any,
+) -> None:
+    world = make_world(npc_preset(room=True, fallback="room"))
+    seen = []
+    for text in ("one", "two", "three"):  # the double's room goes round: ada, rex, zora ("Zora" upstream)
+        async for item in world.npc.reply(message(text, mentions=True)):
+            assert isinstance(item, NpcReply)
+            _ = [event async for event in item.events]
+            seen.append(item.speaker)
+    assert seen == [
+        Speaker(name="Ada", avatar_url="https://img.example/ada.png", character_id="ada"),
+        Speaker(name="Rex", avatar_url="https://img.example/rex-own.png", character_id="rex"),
+        Speaker(name="Madame Zora", avatar_url="https://img.example/zora-own.png", character_id="zora"),
+    ]
+    assert await world.npc.memory.last_speaker(GROUP) == "zora"
+
+
+async def test_arrival_tickets_decide_the_order_not_who_is_looked_up_first(make_world: Any) -> None:
+    world = make_world(npc_preset(room=True))
+    first, second = message("Ada, I came first"), message("Ada, I came second")
+    tickets = [world.npc.arrive(first), world.npc.arrive(second)]
+    late = asyncio.create_task(collect(world.npc.reply(second, tickets[1])))  # handled first...
+    await asyncio.sleep(0.05)
+    assert world.upstream.sent == []  # ...but it waits for the message that arrived before it
+    early = asyncio.create_task(collect(world.npc.reply(first, tickets[0])))
+    await asyncio.gather(late, early)
+    assert [text for _, _, text in world.upstream.sent if text.startswith("User1")] == [
+        "User1: Ada, I came first",
+        "User1: Ada, I came second",
+    ]
