@@ -46,9 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox = commands.add_parser(
         "sandbox",
-        help="try charbridge offline: fake Telegram and Character.AI, no accounts or config needed",
-        description="Start a fake Character.AI (with demo characters), a fake Telegram and the real bridge "
-        "on this machine, then chat with the bot in the terminal. Nothing is configured or sent anywhere.",
+        help="try charbridge offline: fake Telegram, Discord and Character.AI, no accounts or config needed",
+        description="Start a fake Character.AI (with demo characters), a fake Telegram, a fake Discord and the "
+        "real bridge on this machine, then chat with the bot in the terminal (:platform discord switches "
+        "platform). Nothing is configured or sent anywhere.",
     )
     sandbox.add_argument(
         "--script", type=Path, metavar="FILE",

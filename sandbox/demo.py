@@ -1,9 +1,10 @@
 """What the sandbox starts with: the demo cast, one preset per character, and the time scale.
 
-Every interval scales with ``SandboxTiming.time_scale``: the fake Telegram's flood windows, the bridge's
-pacing and the fake Character.AI's streaming all run at the same fraction of real time, so replies keep
-Telegram's real proportions (a private chat edits about once a second, a group about every three seconds)
-while growing visibly fast.
+Every interval scales with ``SandboxTiming.time_scale``: the fake Telegram's flood windows, the fake
+Discord's rate limits, the bridge's pacing and the fake Character.AI's streaming all run at the same fraction
+of real time, so replies keep the platforms' real proportions (a Telegram private chat edits about once a
+second, a group about every three seconds) while growing visibly fast. Only the deadlines that measure the
+bot itself stay real (Discord's 3 s to acknowledge a slash command).
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ class SandboxError(Exception):
     """Something the sandbox user asked for that cannot be done; the text is shown to them as is."""
 
 
+def channel_name(group: str) -> str:
+    """A group's name as a Discord text channel's: lower case, dashes for spaces."""
+    return "-".join(group.lower().split())
+
+
 @dataclass(frozen=True)
 class Place:
     """Where the sandbox user is typing: their private chat with the bot, or a group by name."""
@@ -45,15 +50,22 @@ class ChatRef:
         return ChatRef(platform, user if place.kind == "private" else "", place)
 
     def describe(self) -> str:
+        if self.platform == "discord":
+            private = self.place.kind == "private"
+            return f"Discord DM of {self.user}" if private else f"Discord #{channel_name(self.place.group)}"
         return self.place.describe(self.user)
 
 
 @dataclass(frozen=True)
 class BotMessage:
-    """A message the bot posted, with every text it has shown (the first post, then each edit)."""
+    """A message the bot posted, with every text it has shown (the first post, then each edit).
+
+    ``author`` is how the platform labels it (e.g. ``Madame Zora (webhook)``); None means the bot itself,
+    speaking as the character that answers in the chat."""
 
     message_id: str
     versions: tuple[str, ...]
+    author: str | None = None
 
 
 class SandboxPlatform(Protocol):
@@ -69,13 +81,19 @@ class SandboxPlatform(Protocol):
     async def stop(self) -> None:
         """Stop the adapter, then the fake."""
 
-    def enter(self, user: str, place: Place) -> None:
+    def place_label(self, user: str, place: Place) -> str:
+        """The place in the prompt, e.g. ``private`` or ``Tavern``."""
+
+    def place_description(self, place: Place) -> str:
+        """The place in a sentence, e.g. ``their private chat with @CharBridgeBot``."""
+
+    async def enter(self, user: str, place: Place) -> None:
         """Make sure ``user`` exists and can write in ``place`` (joining the group if needed)."""
 
-    def set_admin(self, user: str, admin: bool) -> None:
-        """Make ``user`` an administrator of every group they are in (and will join), or not."""
+    async def set_admin(self, user: str, admin: bool) -> str:
+        """Give ``user`` the platform's admin rights (or take them away); returns what changed, in a line."""
 
-    def send(self, user: str, place: Place, text: str, *, reply_to_bot: bool = False) -> None:
+    async def send(self, user: str, place: Place, text: str, *, reply_to_bot: bool = False) -> None:
         """Post ``text`` as ``user``; ``reply_to_bot`` answers the bot's latest message there."""
 
     def bot_messages(self, chat: ChatRef) -> list[BotMessage]: ...

@@ -28,8 +28,10 @@ def indent(text: str) -> str:
     return text.replace("\n", "\n" + CONTINUATION)
 
 
-def bot_label(speaker: str) -> str:
-    return f"{speaker} (bot)"
+def indent_block(text: str) -> str:
+    """``indent`` for a whole message: blank lines stay blank (no trailing spaces)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(CONTINUATION + line if line else "" for line in rest)])
 
 
 class BaseScreen:
@@ -70,7 +72,7 @@ class LiveScreen(BaseScreen):
         else:
             self.end_turn()
             edited = " (edited)" if shown.version else ""
-            self._write(f"{self._where(shown.chat)}{bot_label(shown.speaker)}{edited}: {indent(shown.text)}")
+            self._write(f"{self._where(shown.chat)}{shown.label}{edited}: {indent(shown.text)}")
             self._open = shown.message_id
         self._open_text = shown.text
 
@@ -86,7 +88,7 @@ class EditLogScreen(BaseScreen):
 
     def show(self, shown: Shown) -> None:
         edit = f" [edit {shown.version}]" if shown.version else ""
-        self._write(f"{self._where(shown.chat)}{bot_label(shown.speaker)}{edit}: {indent(shown.text)}\n")
+        self._write(f"{self._where(shown.chat)}{shown.label}{edit}: {indent_block(shown.text)}\n")
 
 
 class TranscriptScreen(BaseScreen):
@@ -100,7 +102,7 @@ class TranscriptScreen(BaseScreen):
     def show(self, shown: Shown) -> None:
         first = self._latest.get(shown.message_id)
         if first is not None:
-            shown = Shown(shown.chat, shown.message_id, first.speaker, shown.version, shown.text, shown.previous)
+            shown = Shown(shown.chat, shown.message_id, first.label, shown.version, shown.text, shown.previous)
         self._latest[shown.message_id] = shown
 
     def end_turn(self) -> None:
@@ -109,7 +111,7 @@ class TranscriptScreen(BaseScreen):
             if printed == shown.text:
                 continue
             edited = " (edited)" if printed is not None else ""
-            self._write(f"{self._where(shown.chat)}{bot_label(shown.speaker)}{edited}: {indent(shown.text)}\n")
+            self._write(f"{self._where(shown.chat)}{shown.label}{edited}: {indent_block(shown.text)}\n")
             self._printed[message_id] = shown.text
 
 

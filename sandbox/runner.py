@@ -25,7 +25,7 @@ from bot.logsetup import RedactSecrets
 from sandbox.demo import SandboxTiming
 from sandbox.platform import SandboxError
 from sandbox.script import read_script, run_script
-from sandbox.settings import TELEGRAM_TOKEN
+from sandbox.settings import DISCORD_TOKEN, TELEGRAM_TOKEN
 from sandbox.terminal import run_interactive
 from sandbox.world import SandboxWorld
 
@@ -51,7 +51,7 @@ class SandboxOptions(BaseModel):
 def _log_to_file(path: Path) -> logging.Handler:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets([TELEGRAM_TOKEN]))
+    handler.addFilter(RedactSecrets([TELEGRAM_TOKEN, DISCORD_TOKEN]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

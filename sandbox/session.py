@@ -1,5 +1,6 @@
-"""One sandbox session: who is typing where, the sandbox's own ``:commands``, and everything else sent to the
-bot as the current user (bot commands such as ``/preset use zora`` included, exactly as typed).
+"""One sandbox session: who is typing where (and on which platform), the sandbox's own ``:commands``, and
+everything else sent to the bot as the current user (bot commands such as ``/preset use zora`` included, as
+typed on Telegram, or as the slash command they name on Discord).
 
 Sandbox commands start with ``:`` so they never collide with a bot command or a chat message.
 """
@@ -17,6 +18,7 @@ from sandbox.world import SandboxWorld
 QUIT = frozenset({"/quit", ":quit", ":q", ":exit"})
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 DEFAULT_USER = "Alice"
+DEFAULT_PLATFORM = "telegram"
 
 HELP = """\
 Type a message to send it to the bot as the current user. Bot commands are sent as typed:
@@ -24,27 +26,32 @@ Type a message to send it to the bot as the current user. Bot commands are sent 
   /preset list | show <name> | use <name> | unbind | create <name> <character_id> | set ... | history
   /character <character_id>
 In a group the bot answers when mentioned ({bot} hello), when you reply to it (:reply), or to /chat.
+On Discord a group is a text channel of the demo server and private is a DM; the same command lines become
+slash commands there (/preset use zora = /preset use name:zora; the last text option takes the rest of the
+line), which the bridge registers in the demo server only, so not in DMs.
 Sandbox commands:
+  :platform NAME         chat on telegram (the default) or discord; each keeps where you were
   :user NAME             become user NAME (created on first use; joins the current group)
-  :admin on|off          make the current user an administrator of their groups, or not
-  :chat private          go to the current user's private chat with the bot
-  :chat group NAME       go to group NAME (created on first use; the current user joins it)
-  :reply TEXT            send TEXT as a reply to the bot's latest message here
+  :admin on|off          Telegram: administrator of their groups; Discord: a role with Manage Server
+  :chat private          go to the current user's private chat (Discord: DM) with the bot
+  :chat group NAME       go to group NAME (Discord: channel #NAME; created on first use)
+  :reply TEXT            send TEXT as a reply to the bot's (or a character's) latest message here
   :where                 who you are, where, and which character answers here
-  :counters              the platform's request counters (messages, edits, 429s) and the backend's
+  :counters              every platform's request counters (messages, edits, 429s) and the backend's
   :help                  this help
   /quit                  leave (also :quit, Ctrl-D or Ctrl-C)"""
 
 
 class Session:
-    def __init__(self, world: SandboxWorld, screen: Screen, platform: str = "telegram") -> None:
+    def __init__(self, world: SandboxWorld, screen: Screen, platform: str = DEFAULT_PLATFORM) -> None:
         self._world = world
         self._screen = screen
         self._platform: SandboxPlatform = world.platform(platform)
-        self._watcher = ReplyWatcher(world, self._platform, screen)
+        self._watcher = ReplyWatcher(world, screen)
         self.user = DEFAULT_USER
         self.place = Place("private")
-        self._admins: set[str] = set()
+        self._places: dict[str, Place] = {}  # platform -> where the user was when they left it
+        self._admins: set[tuple[str, str]] = set()  # (platform, user)
         self._users = {DEFAULT_USER.lower(): DEFAULT_USER}  # names are case-insensitive, shown as first typed
         self._hinted = False
 
@@ -54,28 +61,31 @@ class Session:
 
     @property
     def prompt(self) -> str:
-        return f"{self.user}@{self.place.short(self.user)}> "
+        return f"{self.user}@{self._platform.place_label(self.user, self.place)}> "
 
     @property
     def watcher(self) -> ReplyWatcher:
         return self._watcher
 
     async def open(self) -> None:
-        self._enter()
+        await self._enter()
         presets = ", ".join(
             f"{name} = {self._world.names[character_id]}" + (" (default)" if name == DEFAULT_PRESET else "")
             for character_id, name in PRESET_NAMES.items()
         )
+        fakes = [f"a fake {name.capitalize()}" for name in self._world.platforms] + ["a fake Character.AI"]
+        others = [name for name in self._world.platforms if name != self._platform.name]
+        switch = "".join(f" (:platform {name} for {name.capitalize()})" for name in others)
         self._screen.note(
-            f"charbridge sandbox: the real bridge on a local fake {self._platform.name.capitalize()} and a fake "
-            f"Character.AI; nothing leaves this machine.\n"
+            f"charbridge sandbox: the real bridge on local fakes: {', '.join(fakes[:-1])} and {fakes[-1]}; "
+            f"nothing leaves this machine.\n"
             f"presets: {presets}\n"
-            f"You are {self.user} in your private chat with {self._platform.bot_handle}. "
-            f"Type a message, or :help."
+            f"You are {self.user} in your private chat with {self._platform.bot_handle} on "
+            f"{self._platform.name.capitalize()}{switch}. Type a message, or :help."
         )
 
-    def _enter(self) -> None:
-        self._platform.enter(self.user, self.place)
+    async def _enter(self) -> None:
+        await self._platform.enter(self.user, self.place)
         self._screen.current = self.chat
         self._watcher.follow(self.chat)
 
@@ -98,7 +108,7 @@ class Session:
 
     async def _send(self, text: str, *, reply: bool) -> None:
         before = self._watcher.shown
-        self._platform.send(self.user, self.place, text, reply_to_bot=reply)
+        await self._platform.send(self.user, self.place, text, reply_to_bot=reply)
         await self.settle()
         if self._watcher.shown == before and self.place.kind == "group" and not self._hinted:
             self._hinted = True
@@ -119,10 +129,12 @@ class Session:
         match name.lower():
             case "help" | "h" | "?":
                 self._screen.note(HELP.format(bot=self._platform.bot_handle))
+            case "platform":
+                await self._switch_platform(rest)
             case "user":
                 await self._switch_user(rest)
             case "admin":
-                self._set_admin(rest)
+                await self._set_admin(rest)
             case "chat":
                 await self._switch_chat(rest)
             case "reply":
@@ -132,25 +144,35 @@ class Session:
             case "where":
                 await self._where()
             case "counters":
-                self._screen.note("\n".join(self._platform.counters() + self._backend_counters()))
+                lines = [line for p in self._world.platforms.values() for line in p.counters()]
+                self._screen.note("\n".join(lines + self._backend_counters()))
             case _:
                 raise SandboxError(f"unknown sandbox command :{name} (:help lists them)")
+
+    async def _switch_platform(self, name: str) -> None:
+        wanted = name.strip().lower()
+        if wanted not in self._world.platforms:
+            raise SandboxError(f"usage: :platform {'|'.join(self._world.platforms)}")
+        self._places[self._platform.name] = self.place
+        self._platform = self._world.platform(wanted)
+        self.place = self._places.get(wanted, Place("private"))
+        await self._enter()
+        await self._where()
 
     async def _switch_user(self, name: str) -> None:
         if not NAME.match(name):
             raise SandboxError("usage: :user NAME (a letter, then letters, digits or _)")
         self.user = self._users.setdefault(name.lower(), name)
-        self._enter()
+        await self._enter()
         await self._where()
 
-    def _set_admin(self, value: str) -> None:
+    async def _set_admin(self, value: str) -> None:
         if value.lower() not in ("on", "off"):
             raise SandboxError("usage: :admin on|off")
         admin = value.lower() == "on"
-        (self._admins.add if admin else self._admins.discard)(self.user)
-        self._platform.set_admin(self.user, admin)
-        what = "an administrator" if admin else "no longer an administrator"
-        self._screen.note(f"{self.user} is {what} of every group they are in")
+        key = (self._platform.name, self.user)
+        (self._admins.add if admin else self._admins.discard)(key)
+        self._screen.note(await self._platform.set_admin(self.user, admin))
 
     async def _switch_chat(self, where: str) -> None:
         kind, _, group = where.partition(" ")
@@ -160,17 +182,15 @@ class Session:
             self.place = Place("group", group.strip())
         else:
             raise SandboxError("usage: :chat private | :chat group NAME")
-        self._enter()
+        await self._enter()
         await self._where()
 
     async def _where(self) -> None:
-        role = " (administrator)" if self.user in self._admins and self.place.kind == "group" else ""
+        admin = (self._platform.name, self.user) in self._admins
+        role = " (administrator)" if admin and self.place.kind == "group" else ""
         speaker = await self._world.speaker(self.chat)
-        bot = self._platform.bot_handle
-        if self.place.kind == "private":
-            where, how = f"their private chat with {bot}", ""
-        else:
-            where, how = f"the group {self.place.group!r}", f"; mention {bot} to talk to it"
+        how = "" if self.place.kind == "private" else f"; mention {self._platform.bot_handle} to talk to it"
+        where = self._platform.place_description(self.place)
         self._screen.note(f"{self.user}{role} in {where}: {speaker} answers here{how}")
 
     def _backend_counters(self) -> list[str]:

@@ -12,13 +12,23 @@ from typing import Any
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.relay import PacingPolicy
-from config.settings import BridgeSettings, CharacterAISettings, Settings, StorageSettings, TelegramSettings
+from config.settings import (
+    BridgeSettings,
+    CharacterAISettings,
+    DiscordSettings,
+    Settings,
+    StorageSettings,
+    TelegramSettings,
+)
 from sandbox.demo import DEFAULT_PRESET, SandboxTiming, demo_presets
 from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
 
 TELEGRAM_TOKEN = "1000000001:SANDBOX-NOT-A-REAL-TOKEN"
 TELEGRAM_BOT_USERNAME = "CharBridgeBot"
 TELEGRAM_BOT_NAME = "charbridge"
+DISCORD_TOKEN = "sandbox-discord-NOT-A-REAL-TOKEN"
+DISCORD_BOT_USERNAME = "CharBridgeBot"
+DISCORD_SERVER_NAME = "Sandbox Server"
 
 # Nothing redelivers messages in the sandbox, and a reused data directory meets the fake Telegram's
 # message ids again after a restart: dedupe markers must not outlive a second.
@@ -70,16 +80,36 @@ def telegram_section(base_url: str, base_file_url: str, timing: SandboxTiming) -
     }
 
 
+def discord_section(api_base: str, gateway_url: str, guild_id: int, timing: SandboxTiming) -> dict[str, Any]:
+    """The real adapter against the fake Discord: slash commands synced to the demo server at once,
+    Discord's pacing and the waits for the gateway scaled like everything else."""
+    defaults = DiscordSettings()
+    return {
+        "token": DISCORD_TOKEN,
+        "api_base": api_base,
+        "gateway_url": gateway_url,
+        "guild_ids": [guild_id],
+        "interaction_defer_after": defaults.interaction_defer_after * timing.time_scale,
+        "guild_ready_timeout": defaults.guild_ready_timeout * timing.time_scale,
+        "pacing": {
+            "channel": timing.pacing(PacingPolicy.discord_channel()),
+            "webhook": timing.pacing(PacingPolicy.discord_webhook()),
+        },
+    }
+
+
 def sandbox_settings(
     data_dir: Path,
     cai: FakeCharacterAI,
     characters: list[FakeCharacter],
     telegram: dict[str, Any],
+    discord: dict[str, Any],
 ) -> Settings:
     return SandboxSettings(
         bridge=BridgeSettings(data_dir=data_dir, default_preset=DEFAULT_PRESET, dedupe_ttl=DEDUPE_TTL),
         storage=StorageSettings(backend="sqlite"),
         characterai=CharacterAISettings.model_validate(characterai_section(cai)),
         telegram=TelegramSettings.model_validate(telegram),
+        discord=DiscordSettings.model_validate(discord),
         presets=demo_presets(characters),
     )

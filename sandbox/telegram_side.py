@@ -80,17 +80,27 @@ class TelegramSide:
     def _status(self, user_name: str) -> MemberStatus:
         return "administrator" if user_name in self._admins else "member"
 
-    def enter(self, user: str, place: Place) -> None:
+    def place_label(self, user: str, place: Place) -> str:
+        return place.short(user)
+
+    def place_description(self, place: Place) -> str:
+        if place.kind == "private":
+            return f"their private chat with {self.bot_handle} on Telegram"
+        return f"the Telegram group {place.group!r}"
+
+    async def enter(self, user: str, place: Place) -> None:
         self._chat(user, place)
 
-    def set_admin(self, user: str, admin: bool) -> None:
+    async def set_admin(self, user: str, admin: bool) -> str:
         (self._admins.add if admin else self._admins.discard)(user)
         account = self._user(user)
         for group in self._groups.values():
             if group.is_member(account.id):
                 self.fake.set_member(group, account, self._status(user))
+        what = "an administrator" if admin else "no longer an administrator"
+        return f"{user} is {what} of every group they are in"
 
-    def send(self, user: str, place: Place, text: str, *, reply_to_bot: bool = False) -> None:
+    async def send(self, user: str, place: Place, text: str, *, reply_to_bot: bool = False) -> None:
         chat = self._chat(user, place)
         replied = None
         if reply_to_bot:

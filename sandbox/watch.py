@@ -8,19 +8,24 @@ import contextlib
 from dataclasses import dataclass
 from typing import Protocol
 
-from sandbox.platform import ChatRef, SandboxPlatform
+from sandbox.platform import ChatRef
 from sandbox.world import SandboxWorld
 
 FOLLOW_TIMEOUT = 3600.0  # only a bound for the fake's wait; following goes on until cancelled
 
 
+def bot_label(speaker: str) -> str:
+    return f"{speaker} (bot)"
+
+
 @dataclass(frozen=True)
 class Shown:
-    """One text the platform showed: ``version`` 0 is the message as first posted, n its n-th edit."""
+    """One text the platform showed: ``version`` 0 is the message as first posted, n its n-th edit.
+    ``label`` is who it appears from, e.g. ``Captain Redbeard (bot)`` or ``Madame Zora (webhook)``."""
 
     chat: ChatRef
     message_id: str
-    speaker: str
+    label: str
     version: int
     text: str
     previous: str | None
@@ -34,21 +39,21 @@ class Screen(Protocol):
 class _Pending:
     chat: ChatRef
     message_id: str
+    author: str | None
     version: int
     text: str
     previous: str | None
 
 
 class ReplyWatcher:
-    """Watches the bot's messages in every chat the sandbox user has been to, on one platform."""
+    """Watches the bot's messages in every chat the sandbox user has been to, on every platform."""
 
-    def __init__(self, world: SandboxWorld, platform: SandboxPlatform, screen: Screen) -> None:
+    def __init__(self, world: SandboxWorld, screen: Screen) -> None:
         self._world = world
-        self._platform = platform
         self._screen = screen
         self._chats: list[ChatRef] = []
         self._seen: dict[str, int] = {}  # message id -> versions already shown
-        self._speakers: dict[str, str] = {}  # message id -> who the bot spoke as when it posted it
+        self._labels: dict[str, str] = {}  # message id -> who it appeared from when it was posted
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.shown = 0  # posts and edits shown so far
@@ -60,22 +65,24 @@ class ReplyWatcher:
     def _pending(self) -> list[_Pending]:
         found = []
         for chat in self._chats:
-            for message in self._platform.bot_messages(chat):
+            for message in self._world.platform(chat.platform).bot_messages(chat):
                 seen = self._seen.get(message.message_id, 0)
                 for version in range(seen, len(message.versions)):
                     previous = message.versions[version - 1] if version else None
-                    found.append(_Pending(chat, message.message_id, version, message.versions[version], previous))
+                    text = message.versions[version]
+                    found.append(_Pending(chat, message.message_id, message.author, version, text, previous))
         return found
 
     async def _show(self, pending: list[_Pending]) -> None:
         for item in pending:
-            speaker = self._speakers.get(item.message_id)
-            if speaker is None:
-                speaker = await self._world.speaker(item.chat)
-                self._speakers[item.message_id] = speaker
+            label = self._labels.get(item.message_id)
+            if label is None:
+                # the platform's author, else the character the bot speaks as in that chat right now
+                label = item.author or bot_label(await self._world.speaker(item.chat))
+                self._labels[item.message_id] = label
             self._seen[item.message_id] = item.version + 1
             self.shown += 1
-            self._screen.show(Shown(item.chat, item.message_id, speaker, item.version, item.text, item.previous))
+            self._screen.show(Shown(item.chat, item.message_id, label, item.version, item.text, item.previous))
 
     async def flush(self) -> None:
         """Show everything not shown yet, now."""
@@ -85,7 +92,7 @@ class ReplyWatcher:
     async def _follow(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await self._platform.wait_for(self._pending, FOLLOW_TIMEOUT)
+                await self._world.wait_for(self._pending, FOLLOW_TIMEOUT)
             await self.flush()
 
     def start(self) -> None:

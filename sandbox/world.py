@@ -3,22 +3,28 @@ and the real bridge (core, embedded store, adapters) configured against them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bot.app import Core, build_upstreams, open_store
 from bot.ports import StateStore
 from config.settings import Settings
 from sandbox.demo import SandboxTiming, character_names, demo_characters
+from sandbox.discord_side import DiscordSide
 from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.platform import ChatRef, SandboxError, SandboxPlatform
 from sandbox.settings import TELEGRAM_BOT_NAME, sandbox_settings
 from sandbox.telegram_side import TelegramSide
 
+T = TypeVar("T")
+
 log = logging.getLogger("charbridge.sandbox")
 
-PLATFORMS = ("telegram",)
+PLATFORMS = ("telegram", "discord")
 
 
 async def forget_upstream_chats(store: StateStore) -> int:
@@ -69,8 +75,11 @@ class SandboxWorld:
         self._cai_started = True
         telegram = TelegramSide(self.timing)
         self.platforms[telegram.name] = telegram
-        section = await telegram.start_fake()
-        settings = sandbox_settings(self.data_dir, self.cai, self.characters, section)
+        telegram_section = await telegram.start_fake()
+        discord = DiscordSide(self.timing)
+        self.platforms[discord.name] = discord
+        discord_section = await discord.start_fake()
+        settings = sandbox_settings(self.data_dir, self.cai, self.characters, telegram_section, discord_section)
         store = open_store(settings)
         self._core = Core(settings, store, build_upstreams(settings))
         forgotten = await forget_upstream_chats(store)
@@ -100,6 +109,17 @@ class SandboxWorld:
         if found is None:
             raise SandboxError(f"unknown platform {name!r}; this sandbox runs: {', '.join(self.platforms)}")
         return found
+
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float) -> T:  # noqa: ASYNC109
+        """The first truthy ``predicate()``, re-checked whenever any platform's fake changes."""
+        waits = [asyncio.ensure_future(p.wait_for(predicate, timeout)) for p in self.platforms.values()]
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        return next(iter(done)).result()
 
     async def speaker(self, chat: ChatRef) -> str:
         """Who the bot speaks as in ``chat`` right now: the character its preset answers with."""

@@ -74,7 +74,7 @@ def finals(lines: list[BotLine]) -> list[tuple[str, str]]:
 
 async def read_until(stream: asyncio.StreamReader, wanted: str, timeout: float = 20.0) -> str:  # noqa: ASYNC109
     """Everything read from ``stream`` up to and including the first line that contains ``wanted``."""
-    seen = []
+    seen: list[str] = []
     async with asyncio.timeout(timeout):
         while True:
             raw = await stream.readline()
@@ -83,3 +83,38 @@ async def read_until(stream: asyncio.StreamReader, wanted: str, timeout: float =
             seen.append(raw.decode())
             if wanted in seen[-1]:
                 return "".join(seen)
+
+
+DISCORD_BOT = "CharBridgeBot"
+MESSAGE_LINE = re.compile(
+    r"^(?P<label>[^#\s][^:]*? \((?:bot|webhook|only you)\))(?: \[edit \d+\]| \(edited\))?: (?P<text>.*)$"
+)
+CONTINUATION = "    "
+
+
+def messages(transcript: str) -> list[tuple[str, str]]:
+    """(label, text) of every message shown, as ``Madame Zora (webhook)`` or ``CharBridgeBot (only you)``
+    and the whole text (continuation lines joined)."""
+    found: list[tuple[str, str]] = []
+    open_message = False
+    for line in transcript.splitlines():
+        match = MESSAGE_LINE.match(line)
+        if match:
+            found.append((match["label"], match["text"]))
+            open_message = True
+        elif open_message and (line.startswith(CONTINUATION) or not line):
+            label, text = found[-1]
+            found[-1] = (label, f"{text}\n{line[len(CONTINUATION) :]}")
+        else:
+            open_message = False
+    return found
+
+
+def as_bot(character: FakeCharacter, text: str) -> str:
+    """A reply as the Discord bot shows it when it speaks for a character itself (DMs, slash commands)."""
+    return f"**{character.name}**\n{text}"
+
+
+def notes(transcript: str) -> str:
+    """The sandbox's own lines (``# ...``), joined."""
+    return "\n".join(line for line in transcript.splitlines() if line.startswith("# "))
