@@ -18,6 +18,7 @@ from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
 from bot.npc.flatten import flatten
 from bot.npc.service import NpcService
 from bot.ports import RoomQueue, StateStore
+from bot.relay.policy import PacingPolicy
 from bot.router import Route, Router
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
@@ -149,6 +150,18 @@ class ChatService:
             return None
         self._characters[key] = (now, info)
         return info
+
+    async def pacing(self, request: ChatRequest, base: PacingPolicy) -> PacingPolicy:
+        """``base`` with the pacing overrides of the preset that answers the request. Invalid overrides
+        (possible in presets stored before a pacing field changed) are logged and ignored."""
+        route = await self.router.resolve(request)
+        if route is None or not route.preset.pacing:
+            return base
+        try:
+            return base.with_overrides(route.preset.pacing)
+        except ValueError as exc:
+            log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
+            return base
 
     async def status(self, request: ChatRequest) -> ConversationStatus:
         route = await self.router.resolve(request)

@@ -356,15 +356,7 @@ class DiscordAdapter:
 
     # --- relaying --------------------------------------------------------------------------------------
     async def _policy(self, request: ChatRequest, kind: PolicyKind) -> PacingPolicy:
-        policy = self._policies[kind]
-        route = await self._service.router.resolve(request)
-        if route is None or not route.preset.pacing:
-            return policy
-        try:
-            return policy.with_overrides(route.preset.pacing)
-        except ValueError as exc:
-            log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
-            return policy
+        return await self._service.pacing(request, self._policies[kind])
 
     async def _relay(
         self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy

@@ -216,15 +216,7 @@ class TelegramAdapter:
         )
 
     async def _policy(self, request: ChatRequest) -> PacingPolicy:
-        policy = self._policies["private" if request.is_dm else "group"]
-        route = await self._service.router.resolve(request)
-        if route is None or not route.preset.pacing:
-            return policy
-        try:
-            return policy.with_overrides(route.preset.pacing)
-        except ValueError as exc:
-            log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
-            return policy
+        return await self._service.pacing(request, self._policies["private" if request.is_dm else "group"])
 
     async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent]) -> None:
         policy = await self._policy(request)

@@ -10,6 +10,7 @@ import pytest
 from bot.app import Core
 from bot.models import Binding, ChatRequest, Preset, ReplyTarget
 from bot.ports import EVERYONE
+from bot.relay import PacingPolicy
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import ErrorCode
 from config.settings import Settings
@@ -170,3 +171,13 @@ async def test_history_comes_from_the_upstream_chat(core: Core) -> None:
     await collect(core.service.reply(request(text="one", message="1")))
     turns = await core.service.history("telegram:-100", EVERYONE)
     assert [t.text for t in turns] == ["one", ScriptedUpstream.answer("ada", "one")]
+
+
+async def test_a_presets_pacing_overrides_apply_and_invalid_ones_are_ignored(core: Core) -> None:
+    base = PacingPolicy.telegram_group()
+    assert await core.service.pacing(request(), base) == base  # the default preset has no overrides
+    await core.store.put_preset(Preset(name="slow", character_id="ada", pacing={"min_interval": 9.0}))
+    await core.store.put_binding(Binding(conversation="telegram:-100", preset="slow", bound_by="telegram:1"))
+    assert (await core.service.pacing(request(), base)).min_interval == 9.0
+    await core.store.put_preset(Preset(name="slow", character_id="ada", pacing={"no_such_field": 1.0}))
+    assert await core.service.pacing(request(), base) == base
