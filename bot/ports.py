@@ -70,9 +70,15 @@ class StateStore(ABC):
 
     @abstractmethod
     async def list_conversations(
-        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+        self,
+        user_id: str | None = None,
+        conversation: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        """Most recently updated first, filtered by the last speaker and/or the conversation; with the total."""
+        """Most recently updated first, filtered by the last speaker, the conversation and/or the platform
+        (the part of the conversation key before the first colon); with the total."""
 
     @abstractmethod
     async def delete_conversation(self, conversation: str, who: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from adapters.http.chat_requests import request_for
 from adapters.http.errors import from_reply_error, invalid, not_found
 from adapters.http.identity import (
+    PLATFORM,
     PREFIX,
     ConversationRef,
     dm_user,
@@ -27,7 +28,6 @@ from bot.service import ChatService
 from bot.upstream.base import UpstreamError
 
 # Page size when scanning the store for HTTP conversations (see Conversations.summaries).
-SCAN_PAGE = 500
 
 
 class Conversations:
@@ -39,24 +39,11 @@ class Conversations:
     async def summaries(self, query: ListConversationsQuery) -> ConversationListData:
         user = user_key(query.user_id) if query.user_id is not None else None
         conversation = group_conversation(query.group_id) if query.group_id is not None else None
-        if user is None and conversation is None:
-            records, total = await self._scan_http(query.limit, query.offset)
-        else:
-            records, total = await self._store.list_conversations(user, conversation, query.limit, query.offset)
+        records, total = await self._store.list_conversations(
+            user, conversation, query.limit, query.offset, platform=PLATFORM
+        )
         summaries = [_summary(ConversationRef(conversation=r.conversation, who=r.who), r, r.preset) for r in records]
         return ConversationListData(conversations=summaries, total=total)
-
-    async def _scan_http(self, limit: int, offset: int) -> tuple[list[ConversationRecord], int]:
-        """Every HTTP conversation, newest first. The store cannot filter by platform yet, so this pages through
-        all records; a ``platform``/prefix filter on StateStore.list_conversations would replace it."""
-        found: list[ConversationRecord] = []
-        position = 0
-        while True:
-            page, total = await self._store.list_conversations(limit=SCAN_PAGE, offset=position)
-            found += [r for r in page if r.conversation.startswith(PREFIX)]
-            position += len(page)
-            if not page or position >= total:
-                return found[offset : offset + limit], len(found)
 
     async def detail(self, ref: ConversationRef, limit: int) -> ConversationDetail:
         record = await self._existing(ref)

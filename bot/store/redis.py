@@ -5,7 +5,8 @@ Keys (all under a configurable prefix):
   binding:{conversation} -> JSON   bindings       (set of conversations)
   chats:{conversation} -> hash who -> chat id
   conv:{member} -> hash (fields of ConversationRecord), member = JSON [conversation, who]
-  convs, convs:user:{user_id}, convs:in:{conversation} -> sorted sets of members by last update
+  convs, convs:user:{user_id}, convs:in:{conversation}, convs:platform:{platform} -> sorted sets of
+    members by last update
   marker:{key} -> "1" with a TTL (SET NX PX)
   value:{key} -> string with a TTL (SET PX)
   audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
@@ -131,6 +132,7 @@ class RedisStateStore(StateStore):
             pipe.zadd(self._k("convs"), score)
             pipe.zadd(self._k("convs", "user", user_id), score)
             pipe.zadd(self._k("convs", "in", conversation), score)
+            pipe.zadd(self._k("convs", "platform", conversation.partition(":")[0]), score)
             if previous_user and previous_user != user_id:
                 pipe.zrem(self._k("convs", "user", previous_user), member)
             await pipe.execute()
@@ -140,17 +142,30 @@ class RedisStateStore(StateStore):
         return ConversationRecord.model_validate(fields) if fields else None
 
     async def list_conversations(
-        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+        self,
+        user_id: str | None = None,
+        conversation: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
+        # The most specific index answers; any further filter is applied to what it holds.
         if conversation is not None:
             index = self._k("convs", "in", conversation)
         elif user_id is not None:
             index = self._k("convs", "user", user_id)
+        elif platform is not None:
+            index = self._k("convs", "platform", platform)
         else:
             index = self._k("convs")
-        if conversation is not None and user_id is not None:
+        filters = sum(f is not None for f in (user_id, conversation, platform))
+        if filters > 1:
             members = cast(list[str], await self._redis.zrevrange(index, 0, -1))
-            records = [r for r in await self._records(members) if r.user_id == user_id]
+            records = [
+                r
+                for r in await self._records(members)
+                if (user_id is None or r.user_id == user_id) and (platform is None or _platform(r) == platform)
+            ]
             return records[offset : offset + limit], len(records)
         total = await self._redis.zcard(index)
         members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
@@ -169,6 +184,7 @@ class RedisStateStore(StateStore):
             pipe.hdel(self._k("chats", conversation), who)
             pipe.zrem(self._k("convs"), member)
             pipe.zrem(self._k("convs", "in", conversation), member)
+            pipe.zrem(self._k("convs", "platform", conversation.partition(":")[0]), member)
             if user_id:
                 pipe.zrem(self._k("convs", "user", user_id), member)
             deleted, *_ = await pipe.execute()
@@ -203,3 +219,7 @@ class RedisStateStore(StateStore):
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _platform(record: ConversationRecord) -> str:
+    return record.conversation.partition(":")[0]

@@ -142,13 +142,26 @@ class SqliteStateStore(StateStore):
         return ConversationRecord.model_validate_json(rows[0][0]) if rows else None
 
     async def list_conversations(
-        self, user_id: str | None = None, conversation: str | None = None, limit: int = 20, offset: int = 0
+        self,
+        user_id: str | None = None,
+        conversation: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        where = " AND ".join(
-            clause for clause, value in (("user_id = ?", user_id), ("conversation = ?", conversation)) if value
-        )
-        args = [value for value in (user_id, conversation) if value]
-        condition = f" WHERE {where}" if where else ""
+        clauses: list[str] = []
+        args: list[str] = []
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            args.append(user_id)
+        if conversation is not None:
+            clauses.append("conversation = ?")
+            args.append(conversation)
+        if platform is not None:
+            # Keys of one platform sort between "<platform>:" and "<platform>;" (";" follows ":").
+            clauses.append("conversation >= ? AND conversation < ?")
+            args += [f"{platform}:", f"{platform};"]
+        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
         def query(db: sqlite3.Connection) -> tuple[list[ConversationRecord], int]:
             total = db.execute(f"SELECT COUNT(*) FROM conversations{condition}", args).fetchone()[0]

@@ -199,3 +199,20 @@ async def test_expired_markers_are_purged_from_sqlite(tmp_path: Path) -> None:
             assert db.execute("SELECT key FROM markers").fetchall() == [("seen:fresh",)]
     finally:
         await store.close()
+
+
+async def test_conversations_filtered_by_platform(store: StateStore) -> None:
+    await store.record_turn("http:team", EVERYONE, "http:ann", "ada", "one")
+    await asyncio.sleep(0.01)
+    await store.record_turn("httpx:odd", EVERYONE, "httpx:bob", "ada", "not http")
+    await asyncio.sleep(0.01)
+    await store.record_turn("telegram:-1", EVERYONE, "telegram:1", "ada", "two")
+    await asyncio.sleep(0.01)
+    await store.record_turn("http:dm:ann", EVERYONE, "http:ann", "ada", "three")
+    http, total = await store.list_conversations(platform="http")
+    assert total == 2 and [r.conversation for r in http] == ["http:dm:ann", "http:team"]
+    page, total = await store.list_conversations(platform="http", limit=1, offset=1)
+    assert total == 2 and [r.conversation for r in page] == ["http:team"]
+    anns, total = await store.list_conversations(user_id="http:ann", platform="telegram")
+    assert (anns, total) == ([], 0)
+    assert (await store.list_conversations(platform="discord"))[1] == 0
