@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.app import Core, build_upstreams
+from bot.app import Core, build_upstreams, open_store
 from bot.models import Preset
 from bot.relay import PacingPolicy
-from bot.store.sqlite import SqliteStateStore
 from config.settings import Settings
 from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.settings import characterai_section
@@ -42,6 +41,7 @@ def bridge_settings(
 
 
 async def start_core(settings: Settings) -> Core:
-    core = Core(settings, SqliteStateStore(settings.bridge.data_dir / "state.sqlite3"), build_upstreams(settings))
+    """The bridge's core on the store the settings choose (SQLite in the data directory, or Redis)."""
+    core = Core(settings, open_store(settings), build_upstreams(settings))
     await core.start()
     return core

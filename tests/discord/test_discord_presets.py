@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from adapters.discord.adapter import DiscordAdapter
+from bot.app import SQLITE_FILE
 from sandbox.fakes.discord.interactions import InteractionRecord
 from tests.bridge_world import start_core
 from tests.discord.conftest import CHARACTERS, DiscordWorld
@@ -14,7 +15,7 @@ REX, ADA = CHARACTERS
 
 
 def dump_store(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(data_dir / "state.sqlite3") as db:
+    with sqlite3.connect(data_dir / SQLITE_FILE) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables if t != "markers"}
 

@@ -50,7 +50,9 @@ class TelegramWorld:
         await self.adapter.start()
 
 
-async def open_world(tmp_path: Path, default_preset: str | None = "ada") -> TelegramWorld:
+async def open_world(
+    tmp_path: Path, default_preset: str | None = "ada", storage: dict[str, str] | None = None
+) -> TelegramWorld:
     cai = FakeCharacterAI(characters=CHARACTERS, seed=1)
     await cai.start()
     telegram = FakeTelegram(time_scale=SCALE)
@@ -64,6 +66,7 @@ async def open_world(tmp_path: Path, default_preset: str | None = "ada") -> Tele
         cai, tmp_path, PRESETS, default_preset,
         telegram={"token": TOKEN, "base_url": telegram.base_url, "base_file_url": telegram.base_file_url,
                   "pacing": pacing},
+        storage=storage or {},
     )  # fmt: skip
     core = await start_core(settings)
     adapter = TelegramAdapter(settings, core.service, core.admin)
@@ -71,11 +74,15 @@ async def open_world(tmp_path: Path, default_preset: str | None = "ada") -> Tele
     return TelegramWorld(telegram, cai, core, adapter, tmp_path)
 
 
+async def close_world(world: TelegramWorld) -> None:
+    await world.adapter.stop()
+    await world.core.close()
+    await world.telegram.stop()
+    await world.cai.stop()
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
     opened = await open_world(tmp_path)
     yield opened
-    await opened.adapter.stop()
-    await opened.core.close()
-    await opened.telegram.stop()
-    await opened.cai.stop()
+    await close_world(opened)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from pathlib import Path
 
+from bot.app import SQLITE_FILE
 from bot.models import Binding
+from bot.store.redis import RedisStateStore
 from sandbox.fakes.telegram.world import StoredMessage
-from tests.telegram.conftest import CHARACTERS, TelegramWorld
+from tests.telegram.conftest import CHARACTERS, TelegramWorld, close_world, open_world
 
 ADA = CHARACTERS[0]
 REX = CHARACTERS[1]
@@ -206,3 +209,23 @@ async def test_one_message_is_answered_once_even_under_load(world: TelegramWorld
         await tg.wait_for_bot_message(chat, ADA.reply_to(f"message {i}"), timeout=20)
     await tg.wait_idle(chat, quiet=0.3, timeout=10)
     assert len(tg.bot_messages(chat)) == 3
+
+
+async def test_the_bridge_runs_the_same_on_the_redis_store(tmp_path: Path, redis_url: str) -> None:
+    """The whole bridge with its state in a real redis-server: a reply, and its upstream chat kept there."""
+    world = await open_world(tmp_path, storage={"redis_url": redis_url, "key_prefix": "e2e:"})
+    try:
+        assert isinstance(world.core.store, RedisStateStore)
+        tg = world.telegram
+        ann = tg.add_user("Ann")
+        chat = tg.private_chat(ann)
+        tg.user_sends(chat, ann, "hello redis")
+        await tg.wait_for_bot_message(chat, ADA.reply_to("hello redis"), timeout=15)
+        await world.restart_bridge()
+        tg.user_sends(chat, ann, "still here?")
+        await tg.wait_for_bot_message(chat, ADA.reply_to("still here?"), timeout=15)
+        chat_id = await world.core.store.get_chat_id(f"telegram:{chat.id}", "*")
+        assert chat_id is not None and "hello redis" in str(world.cai.chat(chat_id))
+        assert not (tmp_path / SQLITE_FILE).exists()
+    finally:
+        await close_world(world)

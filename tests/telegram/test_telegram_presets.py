@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.app import SQLITE_FILE
 from sandbox.fakes.telegram.world import Chat, User
 from tests.telegram.conftest import CHARACTERS, TelegramWorld
 
@@ -12,7 +13,7 @@ ADA, REX = CHARACTERS
 
 def dump_store(world: TelegramWorld) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table of the bridge's SQLite store."""
-    with sqlite3.connect(world.data_dir / "state.sqlite3") as db:
+    with sqlite3.connect(world.data_dir / SQLITE_FILE) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables if t != "markers"}
 
