@@ -32,8 +32,9 @@ def bridge_settings(
     default_preset: str | None,
     **sections: Mapping[str, Any],
 ) -> Settings:
+    overrides = dict(sections.pop("characterai", {}))
     return Settings(
-        characterai=characterai_section(cai),
+        characterai={**characterai_section(cai), **overrides},
         presets=presets,
         bridge={"data_dir": data_dir, "default_preset": default_preset, "owners": ["telegram:1", "discord:1"]},
         **sections,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -106,9 +107,11 @@ class TelegramAdapter:
         if config.mode == "webhook":
             assert config.webhook_url is not None
             secret = config.webhook_secret.get_secret_value() if config.webhook_secret else None
+            # Behind a reverse proxy the public URL's path is the path Telegram posts to, so listen on it.
             await updater.start_webhook(
                 listen=config.webhook_listen, port=config.webhook_port, webhook_url=config.webhook_url,
-                secret_token=secret, allowed_updates=["message"],
+                url_path=urlsplit(config.webhook_url).path.lstrip("/"), secret_token=secret,
+                allowed_updates=["message"],
             )  # fmt: skip
         else:
             await updater.start_polling(allowed_updates=["message"])

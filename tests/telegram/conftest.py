@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,27 +52,33 @@ class TelegramWorld:
 
 
 async def open_world(
-    tmp_path: Path, default_preset: str | None = "ada", storage: dict[str, str] | None = None
+    tmp_path: Path,
+    default_preset: str | None = "ada",
+    storage: dict[str, str] | None = None,
+    telegram: dict[str, Any] | None = None,
+    characterai: dict[str, Any] | None = None,
 ) -> TelegramWorld:
+    """The world; ``telegram``, ``characterai`` and ``storage`` add or replace settings of those sections."""
     cai = FakeCharacterAI(characters=CHARACTERS, seed=1)
     await cai.start()
-    telegram = FakeTelegram(time_scale=SCALE)
-    telegram.add_bot(TOKEN, "CharBot")
-    await telegram.start()
+    fake_telegram = FakeTelegram(time_scale=SCALE)
+    fake_telegram.add_bot(TOKEN, "CharBot")
+    await fake_telegram.start()
     pacing = {
         "private": scaled_pacing(PacingPolicy.telegram_private(), SCALE),
         "group": scaled_pacing(PacingPolicy.telegram_group(), SCALE),
     }
     settings = bridge_settings(
         cai, tmp_path, PRESETS, default_preset,
-        telegram={"token": TOKEN, "base_url": telegram.base_url, "base_file_url": telegram.base_file_url,
-                  "pacing": pacing},
+        telegram={"token": TOKEN, "base_url": fake_telegram.base_url, "base_file_url": fake_telegram.base_file_url,
+                  "pacing": pacing, **(telegram or {})},
         storage=storage or {},
+        characterai=characterai or {},
     )  # fmt: skip
     core = await start_core(settings)
     adapter = TelegramAdapter(settings, core.service, core.admin)
     await adapter.start()
-    return TelegramWorld(telegram, cai, core, adapter, tmp_path)
+    return TelegramWorld(fake_telegram, cai, core, adapter, tmp_path)
 
 
 async def close_world(world: TelegramWorld) -> None:
