@@ -57,19 +57,24 @@ async def open_world(
     storage: dict[str, str] | None = None,
     telegram: dict[str, Any] | None = None,
     characterai: dict[str, Any] | None = None,
+    characters: list[FakeCharacter] | None = None,
+    presets: list[Preset] | None = None,
+    privacy: bool = True,
 ) -> TelegramWorld:
-    """The world; ``telegram``, ``characterai`` and ``storage`` add or replace settings of those sections."""
-    cai = FakeCharacterAI(characters=CHARACTERS, seed=1)
+    """The world; ``telegram``, ``characterai`` and ``storage`` add or replace settings of those sections;
+    ``privacy=False`` lets the bot see every group message (as BotFather's /setprivacy Disable does)."""
+    cai = FakeCharacterAI(characters=characters or CHARACTERS, seed=1)
     await cai.start()
     fake_telegram = FakeTelegram(time_scale=SCALE)
     fake_telegram.add_bot(TOKEN, "CharBot")
+    fake_telegram.set_privacy("CharBot", privacy)
     await fake_telegram.start()
     pacing = {
         "private": scaled_pacing(PacingPolicy.telegram_private(), SCALE),
         "group": scaled_pacing(PacingPolicy.telegram_group(), SCALE),
     }
     settings = bridge_settings(
-        cai, tmp_path, PRESETS, default_preset,
+        cai, tmp_path, presets or PRESETS, default_preset,
         telegram={"token": TOKEN, "base_url": fake_telegram.base_url, "base_file_url": fake_telegram.base_file_url,
                   "pacing": pacing, **(telegram or {})},
         storage=storage or {},

@@ -4,23 +4,15 @@ Bot API (flood control on), our Character.AI client against the fake Character.A
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from adapters.telegram.adapter import TelegramAdapter
-from bot.app import Core
 from bot.models import Binding, NpcCharacter, Preset
 from bot.npc.turns import room_who
-from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.telegram import FakeTelegram
+from sandbox.fakes.characterai import FakeCharacter
 from sandbox.fakes.telegram.world import Chat, StoredMessage, User
-from tests.bridge_world import bridge_settings, scaled_pacing, start_core
-
-SCALE = 0.05
-TOKEN = "7000000002:TEST-TOKEN-NOT-REAL"
+from tests.telegram.conftest import TelegramWorld, close_world, open_world
 
 ADA = FakeCharacter(id="ada", name="Ada", style="librarian", chunk_chars=6, snapshot_delay=0.002)
 REX = FakeCharacter(id="rex", name="Rex", style="pirate", chunk_chars=6, snapshot_delay=0.002)
@@ -35,13 +27,7 @@ PRESETS = [
 ]
 
 
-@dataclass
-class World:
-    telegram: FakeTelegram
-    cai: FakeCharacterAI
-    core: Core
-    adapter: TelegramAdapter
-
+class World(TelegramWorld):
     async def group_for(self, preset: str, users: int = 1) -> tuple[Chat, list[User]]:
         members = [self.telegram.add_user(f"User{i}") for i in range(users)]
         group = self.telegram.add_group(f"Guild {preset}", members=members, bots=["CharBot"], supergroup=True)
@@ -55,39 +41,19 @@ class World:
 
 
 async def open_npc_world(tmp_path: Path, final_format: str = "plain") -> World:
-    cai = FakeCharacterAI(characters=[ADA, REX, ZORA], seed=1)
-    await cai.start()
-    telegram = FakeTelegram(time_scale=SCALE)
-    telegram.add_bot(TOKEN, "CharBot")
-    telegram.set_privacy("CharBot", False)  # names are addressing: the bot must see every message
-    await telegram.start()
-    pacing = {
-        "private": scaled_pacing(PacingPolicy.telegram_private(), SCALE),
-        "group": scaled_pacing(PacingPolicy.telegram_group(), SCALE),
-    }
-    settings = bridge_settings(
-        cai, tmp_path, PRESETS, None,
-        telegram={"token": TOKEN, "base_url": telegram.base_url, "base_file_url": telegram.base_file_url,
-                  "pacing": pacing, "final_format": final_format},
+    # names are addressing: the bot must see every group message, so privacy mode is off
+    opened = await open_world(
+        tmp_path, default_preset=None, telegram={"final_format": final_format},
+        characters=[ADA, REX, ZORA], presets=PRESETS, privacy=False,
     )  # fmt: skip
-    core = await start_core(settings)
-    adapter = TelegramAdapter(settings, core.service, core.admin)
-    await adapter.start()
-    return World(telegram, cai, core, adapter)
-
-
-async def close_npc_world(world: World) -> None:
-    await world.adapter.stop()
-    await world.core.close()
-    await world.telegram.stop()
-    await world.cai.stop()
+    return World(opened.telegram, opened.cai, opened.core, opened.adapter, opened.data_dir)
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     opened = await open_npc_world(tmp_path)
     yield opened
-    await close_npc_world(opened)
+    await close_world(opened)
 
 
 def shown(name: str, reply: str) -> str:
@@ -196,4 +162,4 @@ async def test_with_html_finals_the_name_stays_bold_and_the_text_exact(tmp_path:
         bold = [(e["offset"], e["length"]) for e in message.entities if e["type"] == "bold"]
         assert bold == [(0, 3), (len("Rex: Arr, <gold> & "), 3)], "the name and the character's own bold"
     finally:
-        await close_npc_world(world)
+        await close_world(world)

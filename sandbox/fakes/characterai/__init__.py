@@ -1,4 +1,4 @@
-"""A fake Character.AI server for tests and the sandbox (wire format: /work/shared/docs/characterai-protocol.md).
+"""A fake Character.AI server for tests and the sandbox (wire format: the team notes, characterai-protocol.md).
 
 One aiohttp server answers for every host: ``plus`` and ``neo`` REST, the DM websocket ``/ws/`` and the
 room websocket ``/connection/websocket`` (Centrifugo JSON). Point every Character.AI base URL at
