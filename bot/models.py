@@ -162,6 +162,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     actor: str
+    actor_name: str = ""  # the display name at the time, for people reading the history
     conversation: str
     action: str
     detail: str = ""

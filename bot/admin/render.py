@@ -58,7 +58,8 @@ def history(entries: Sequence[AuditEntry], everywhere: bool) -> str:
         when = entry.at.strftime("%Y-%m-%d %H:%M UTC")
         where = f" in {entry.conversation}" if everywhere else ""
         detail = f" {entry.detail}" if entry.detail else ""
-        lines.append(f"- {when} {entry.actor}{where}: {entry.action}{detail}")
+        who = f"{entry.actor_name} ({entry.actor})" if entry.actor_name else entry.actor
+        lines.append(f"- {when} {who}{where}: {entry.action}{detail}")
     return "\n".join(lines)
 
 

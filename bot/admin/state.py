@@ -25,6 +25,7 @@ async def record(store: StateStore, request: ChatRequest, action: str, detail: s
     await store.append_audit(
         AuditEntry(
             actor=request.user_id,
+            actor_name=request.user_name,
             conversation=where if where is not None else request.conversation_key,
             action=action,
             detail=detail,

@@ -116,16 +116,19 @@ async def test_history_lists_the_changes_with_their_authors(world: World) -> Non
     history = await world.run("history", user=ADMIN)
     lines = history.text.splitlines()
     assert lines[0] == "Latest changes here:"
+    def author(user: str) -> str:  # the display name the test world gives a user, then its id
+        return f"{user.split(':')[-1]} ({user})"
+
     assert [line.split(" ", 4)[4] for line in lines[1:]] == [
-        f"{ADMIN}: use nova",
-        f"{ADMIN}: set nova trigger=all",
-        f"{OWNER}: create nova: character nova-char",
+        f"{author(ADMIN)}: use nova",
+        f"{author(ADMIN)}: set nova trigger=all",
+        f"{author(OWNER)}: create nova: character nova-char",
     ]
     assert all(line.split(" ")[3] == "UTC" for line in lines[1:])  # "- 2025-01-02 13:04 UTC actor: ..."
     assert "kira" not in history.text  # another chat's change
 
     two = await world.run("history 2 all", user=OWNER)
-    assert len(two.text.splitlines()) == 3 and f"{OWNER} in {OTHER_GROUP}: use kira" in two.text
+    assert len(two.text.splitlines()) == 3 and f"({OWNER}) in {OTHER_GROUP}: use kira" in two.text
 
 
 async def test_show_describes_a_preset(world: World) -> None:
