@@ -135,6 +135,8 @@ class HttpApiSettings(Section):
     api_keys: list[SecretStr] = Field(default_factory=list)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     rate_limit_per_minute: int = Field(default=60, gt=0)
+    # Seconds of silence on an SSE stream before a keep-alive comment is sent (0: never).
+    sse_keepalive_seconds: float = Field(default=15.0, ge=0)
 
 
 class Settings(BaseSettings):

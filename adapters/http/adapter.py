@@ -51,7 +51,9 @@ def build_app(
         client_max_size=settings.max_body_bytes + 1,
     )
     app[OPENAPI_DOCUMENT] = build_document(ROUTES)
-    add_routes(app, ChatApi(service, settings.max_body_bytes, upstream_retry_after))
+    add_routes(
+        app, ChatApi(service, settings.max_body_bytes, upstream_retry_after, settings.sse_keepalive_seconds)
+    )
     return app
 
 

@@ -49,8 +49,11 @@ async def _close(replies: AsyncIterator[ReplyEvent]) -> None:
 
 
 class ChatApi:
-    def __init__(self, service: ChatService, max_body_bytes: int, upstream_retry_after: float) -> None:
+    def __init__(
+        self, service: ChatService, max_body_bytes: int, upstream_retry_after: float, keepalive: float = 15.0
+    ) -> None:
         self._service = service
+        self._keepalive = keepalive
         self._max_body = max_body_bytes
         self._retry_after = upstream_retry_after
         self._conversations = Conversations(service, upstream_retry_after)
@@ -80,7 +83,7 @@ class ChatApi:
 
     async def chat_stream(self, request: web.Request) -> web.StreamResponse:
         prepared = await self._prepare(request)  # bad requests get a JSON error, before the stream starts
-        stream = EventStream(request)
+        stream = EventStream(request, self._keepalive)
         await stream.open()
         replies = self._service.reply(prepared.request)
         tracker = DeltaTracker()
@@ -104,6 +107,7 @@ class ChatApi:
                 await stream.send(ErrorEvent(error=internal_error().body))
                 await stream.close()
         finally:
+            await stream.release()
             await _close(replies)
         return stream.response
 
