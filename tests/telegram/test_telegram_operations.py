@@ -57,3 +57,36 @@ async def test_a_rejected_characterai_token_is_one_log_line_and_a_clear_chat_mes
         assert bad_token not in everything
     finally:
         await close_world(world)
+
+
+async def test_a_rejected_formatted_final_falls_back_to_the_plain_text(tmp_path: Path) -> None:
+    world = await open_world(tmp_path, telegram={"final_format": "html"})
+    try:
+        tg = world.telegram
+        ann = tg.add_user("Ann")
+        chat = tg.private_chat(ann)
+        # Overlapping emphasis becomes improperly nested HTML, which Telegram refuses ("can't parse entities").
+        reply = "**Bold *and** more* words for the archive."
+        world.cai.script_reply("ada", reply)
+        tg.user_sends(chat, ann, "hello")
+        message = await tg.wait_for_bot_message(chat, reply, timeout=15)
+        refused = [c for c in tg.calls() if c.params.get("parse_mode") == "HTML"]
+        assert refused and all(c.status == 400 for c in refused), "the formatted final was tried and refused"
+        assert message.entities == [], "the fallback is plain text"
+    finally:
+        await close_world(world)
+
+
+async def test_the_formatted_final_renders_markdown(tmp_path: Path) -> None:
+    world = await open_world(tmp_path, telegram={"final_format": "html"})
+    try:
+        tg = world.telegram
+        ann = tg.add_user("Ann")
+        chat = tg.private_chat(ann)
+        world.cai.script_reply("ada", "*bows* Welcome to the **archive**.")
+        tg.user_sends(chat, ann, "hello")
+        message = await tg.wait_for_bot_message(chat, "bows Welcome to the archive.", timeout=15)
+        kinds = sorted(entity["type"] for entity in message.entities)
+        assert kinds == ["bold", "italic"]
+    finally:
+        await close_world(world)
