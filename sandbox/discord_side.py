@@ -21,14 +21,13 @@ from sandbox.demo import SandboxTiming
 from sandbox.discord_slash import parse_slash
 from sandbox.discord_view import DiscordView
 from sandbox.fakes.discord import Channel, FakeDiscord, FakeDiscordConfig, InteractionRecord, StoredMessage, User
-from sandbox.fakes.discord.payloads import role_payload
+from sandbox.fakes.discord.permissions import MANAGE_GUILD
 from sandbox.fakes.discord.world import TEXT_CHANNEL, Role
 from sandbox.platform import BotMessage, ChatRef, Place, SandboxError, channel_name
 from sandbox.settings import DISCORD_BOT_USERNAME, DISCORD_SERVER_NAME, DISCORD_TOKEN, discord_section
 
 T = TypeVar("T")
 
-MANAGE_GUILD = 1 << 5  # "Manage Server"
 ADMIN_ROLE = "Server Managers"
 SETTLE_TIMEOUT = 120.0
 ANSWER_START_TIMEOUT = 3.0  # an addressed message is answered at once; longer means it will not be
@@ -100,8 +99,7 @@ class DiscordSide:
         """The Discord user of sandbox user ``name``: a new member of the demo server."""
         user = self._users.get(name)
         if user is None:
-            user = self.fake.world.add_user(name)
-            self.fake.world.add_member(self.fake.guild, user)
+            user = self.fake.add_member(name)
             self._users[name] = user
         return user
 
@@ -121,22 +119,13 @@ class DiscordSide:
         await self._channel(user, place)
 
     async def _role(self) -> Role:
-        """The demo server's role with Manage Server (created, and announced to the bot, the first time)."""
+        """The demo server's role with Manage Server (created the first time)."""
         if self._admin_role is None:
-            guild = self.fake.guild
-            self._admin_role = self.fake.world.add_role(guild, ADMIN_ROLE, MANAGE_GUILD)
-            role = {"guild_id": str(guild.id), "role": role_payload(self._admin_role)}
-            await self.fake.gateway.dispatch("GUILD_ROLE_CREATE", role)
-            self.fake.state_changed()
+            self._admin_role = await self.fake.add_role(ADMIN_ROLE, MANAGE_GUILD)
         return self._admin_role
 
     async def set_admin(self, user: str, admin: bool) -> str:
-        # Without the members intent the bot is not told about role changes; Discord sends each slash
-        # command the member's roles and permissions, which is where the adapter looks.
-        role = await self._role()
-        member = self.fake.guild.members[self._account(user).id]
-        member.role_ids = [rid for rid in member.role_ids if rid != role.id] + ([role.id] if admin else [])
-        self.fake.state_changed()
+        self.fake.set_member_role(self._account(user), await self._role(), admin)
         has = "has" if admin else "no longer has"
         return f"{user} {has} the role {ADMIN_ROLE!r} (Manage Server) in {DISCORD_SERVER_NAME}"
 

@@ -10,8 +10,8 @@ from .core import FakeCore, RequestRecord
 from .faults import FaultRule
 from .interactions import InteractionRecord
 from .models import Counters, InteractionView, MessageView
-from .payloads import channel_payload, member_payload, message_payload, user_payload
-from .world import DM_CHANNEL, Channel, StoredMessage, User
+from .payloads import channel_payload, member_payload, message_payload, role_payload, user_payload
+from .world import DM_CHANNEL, Channel, Role, StoredMessage, User
 
 ChannelRef = Channel | int | str
 UserRef = User | int | str
@@ -72,6 +72,27 @@ class FakeDriver(FakeCore):
         await self.gateway.dispatch("CHANNEL_CREATE", channel_payload(self.world, channel))
         self.state_changed()
         return channel
+
+    def add_member(self, username: str) -> User:
+        """A new user who joins the fake's server (no gateway event: the bot asks for no members intent)."""
+        user = self.world.add_user(username)
+        self.world.add_member(self.guild, user)
+        self.state_changed()
+        return user
+
+    async def add_role(self, name: str, permissions: int) -> Role:
+        """A new role of the server with these permission bits, announced to the bot like Discord does."""
+        role = self.world.add_role(self.guild, name, permissions)
+        await self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.guild.id), "role": role_payload(role)})
+        self.state_changed()
+        return role
+
+    def set_member_role(self, user: UserRef, role: Role, has: bool) -> None:
+        """Give a member a role or take it away. Without the members intent the bot is not told; Discord sends
+        each interaction the member's current roles and permissions."""
+        member = self.guild.members[self.resolve_user(user).id]
+        member.role_ids = [rid for rid in member.role_ids if rid != role.id] + ([role.id] if has else [])
+        self.state_changed()
 
     async def slash(
         self,
