@@ -19,7 +19,11 @@ class Route:
     @property
     def session(self) -> str:
         """One upstream chat: the unit the room queue serialises."""
-        return f"{self.conversation}|{self.who}"
+        return session_key(self.conversation, self.who)
+
+
+def session_key(conversation: str, who: str) -> str:
+    return f"{conversation}|{who}"
 
 
 class Router:

@@ -11,15 +11,16 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import partial
 
 from pydantic import BaseModel
 
 from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
 from bot.npc.flatten import flatten
 from bot.npc.service import NpcService
-from bot.ports import RoomQueue, StateStore
+from bot.ports import EVERYONE, RoomQueue, StateStore
 from bot.relay.policy import PacingPolicy
-from bot.router import Route, Router
+from bot.router import Route, Router, session_key
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.service")
@@ -108,6 +109,24 @@ class ChatService:
         if route.preset.npcs:
             return await self.npc.reset(route)
         return await self._queue.run(route.session, lambda: self._new_chat(route))
+
+    async def forget(self, conversation: str) -> None:
+        """Forget every upstream chat of a conversation (every user's) with its activity records, so the next
+        message starts anew. Each chat is forgotten in its turn on the room queue, after any reply already
+        running on it, so that reply cannot record itself into the conversation afterwards."""
+        whos = set(await self.store.list_chat_ids(conversation)) | {EVERYONE}
+        offset = 0
+        while True:
+            records, total = await self.store.list_conversations(conversation=conversation, limit=500, offset=offset)
+            whos |= {record.who for record in records}
+            offset += len(records)
+            if not records or offset >= total:
+                break
+        for who in sorted(whos):
+            await self._queue.run(
+                session_key(conversation, who), partial(self.store.delete_conversation, conversation, who)
+            )
+        await self.store.clear_chat_ids(conversation)  # whatever else is keyed there (e.g. an NPC room)
 
     async def greeting(self, request: ChatRequest) -> ReplyFinal | ReplyError:
         """The greeting of the conversation's character (creating the upstream chat if there is none yet)."""

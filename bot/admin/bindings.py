@@ -11,7 +11,7 @@ from bot.admin.lookup import LookupFailed, look_up
 from bot.admin.options import MAX_DISPLAY_NAME
 from bot.admin.parse import USAGE, BindCharacter, UsePreset
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import forget_chats, record
+from bot.admin.state import record
 from bot.models import Binding, ChatRequest, Preset, ReplyFinal
 from bot.npc import cast_line
 from bot.npc.turns import RESUMED_ROOM
@@ -81,7 +81,7 @@ class Binder:
         if binding is None:
             return AdminResult(text="Nothing is bound here, so nothing changed.")
         await self._store.delete_binding(key)
-        await forget_chats(self._store, key)
+        await self._service.forget(key)
         await record(self._store, request, "unbind", binding.preset)
         route = await self._service.router.resolve(request)
         now = f"{route.preset.name} answers here now." if route is not None else "no character answers here now."
@@ -90,7 +90,7 @@ class Binder:
     async def _bind(self, request: ChatRequest, preset: Preset, chat_id: str | None) -> AdminResult:
         key = request.conversation_key
         await self._store.put_binding(Binding(conversation=key, preset=preset.name, bound_by=request.user_id))
-        await forget_chats(self._store, key)
+        await self._service.forget(key)
         if chat_id is not None:  # an NPC room preset resumes a group room, anything else a chat
             await self._store.set_chat_id(key, RESUMED_ROOM if preset.npcs and preset.room else EVERYONE, chat_id)
         await record(self._store, request, "use", preset.name + (f" resuming chat {chat_id}" if chat_id else ""))

@@ -84,7 +84,7 @@ class AdminCommands:
         self._owners = frozenset(owners)
         self._default = default_preset
         self._binder = Binder(store, catalog, service, upstreams)
-        self._editor = PresetEditor(store, catalog, upstreams, default_preset)
+        self._editor = PresetEditor(store, catalog, service, upstreams, default_preset)
         self._cast = CastEditor(store, catalog, upstreams, self._editor.outside_reach)
 
     @classmethod

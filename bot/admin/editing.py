@@ -11,10 +11,11 @@ from bot.admin.options import MAX_DISPLAY_NAME, apply_changes, one_line
 from bot.admin.parse import USAGE, CreatePreset, DeletePreset, SetOption
 from bot.admin.permissions import Role, community_of
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import forget_chats, record
+from bot.admin.state import record
 from bot.models import ChatRequest, Preset
 from bot.ports import StateStore
 from bot.presets import PresetCatalog
+from bot.service import ChatService
 from bot.upstream.base import Upstream
 
 
@@ -23,10 +24,12 @@ class PresetEditor:
         self,
         store: StateStore,
         catalog: PresetCatalog,
+        service: ChatService,
         upstreams: Mapping[str, Upstream],
         default_preset: str | None,
     ) -> None:
         self._store = store
+        self._service = service
         self._catalog = catalog
         self._upstreams = upstreams
         self._default = default_preset
@@ -97,7 +100,7 @@ class PresetEditor:
             )
         for conversation in bound_in:
             await self._store.delete_binding(conversation)
-            await forget_chats(self._store, conversation)
+            await self._service.forget(conversation)
             await record(self._store, request, "unbind", f"{name} (preset deleted)", where=conversation)
         await self._store.delete_preset(name)
         await record(self._store, request, "delete", name)

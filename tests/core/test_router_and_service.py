@@ -181,3 +181,22 @@ async def test_a_presets_pacing_overrides_apply_and_invalid_ones_are_ignored(cor
     assert (await core.service.pacing(request(), base)).min_interval == 9.0
     await core.store.put_preset(Preset(name="slow", character_id="ada", pacing={"no_such_field": 1.0}))
     assert await core.service.pacing(request(), base) == base
+
+
+async def test_forgetting_a_conversation_waits_for_the_reply_running_on_it(tmp_path: Path) -> None:
+    """An admin rebinding mid-reply: the running reply finishes first, then the chat and its record go,
+    so nothing of the old chat comes back afterwards."""
+    settings = Settings(presets=PRESETS, bridge={"default_preset": "ada", "data_dir": tmp_path})
+    upstream = ScriptedUpstream(chunk=3, pause=0.02)
+    core = Core(settings, SqliteStateStore(tmp_path / "s.sqlite3"), {"characterai": upstream})
+    try:
+        stream = core.service.reply(request(text="a long story please"))
+        assert (await anext(stream)).kind == "snapshot"  # the reply is running upstream now
+        await core.service.forget("telegram:-100")
+        rest = [event async for event in stream]
+        assert rest[-1].kind == "final"
+        await core.service.drain()
+        assert await core.store.get_conversation("telegram:-100", EVERYONE) is None
+        assert await core.store.list_chat_ids("telegram:-100") == {}
+    finally:
+        await core.close()
