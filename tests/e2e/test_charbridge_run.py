@@ -1,0 +1,84 @@
+"""`charbridge run` as an operator starts it: a separate process, a TOML config, secrets in the environment,
+against the fake Telegram and the fake Character.AI; stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
+from sandbox.fakes.telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
+TELEGRAM_TOKEN = "7000000003:TEST-TOKEN-NOT-REAL-RUN"
+ADA = FakeCharacter(id="ada", name="Ada", greeting="Hello, I am Ada.", style="librarian")
+
+
+def config_file(path: Path, cai: FakeCharacterAI, telegram: FakeTelegram) -> Path:
+    path.write_text(
+        f"""
+[bridge]
+data_dir = "{path.parent / "data"}"
+default_preset = "ada"
+
+[characterai]
+neo_url = "{cai.neo_url}"
+plus_url = "{cai.plus_url}"
+dm_ws_url = "{cai.ws_url}"
+room_ws_url = "{cai.room_ws_url}"
+
+[telegram]
+base_url = "{telegram.base_url}"
+base_file_url = "{telegram.base_file_url}"
+
+[[presets]]
+name = "ada"
+character_id = "ada"
+"""
+    )
+    return path
+
+
+async def test_run_answers_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    cai = FakeCharacterAI(characters=[ADA], seed=1)
+    await cai.start()
+    telegram = FakeTelegram(time_scale=0.1)
+    telegram.add_bot(TELEGRAM_TOKEN, "RunBot")
+    await telegram.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARBRIDGE_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        CHARBRIDGE_TELEGRAM__TOKEN=TELEGRAM_TOKEN,
+        CHARBRIDGE_CHARACTERAI__TOKEN=cai.token,
+        CHARBRIDGE_BRIDGE__LOG_LEVEL="DEBUG",  # even at DEBUG, no secret may reach the log
+    )
+    config = config_file(tmp_path / "charbridge.toml", cai, telegram)
+    log_file = (tmp_path / "bridge.log").open("wb")  # a file, not a pipe: DEBUG output must never stall it
+    bridge = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        cwd=tmp_path, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        ann = telegram.add_user("Ann")
+        chat = telegram.private_chat(ann)
+        # deleteWebhook comes right before polling starts; a message sent now reaches the first long poll
+        await telegram.wait_for(lambda: telegram.count("deleteWebhook") > 0, timeout=30)
+        telegram.user_sends(chat, ann, "hello from the real process")
+        await telegram.wait_for_bot_message(chat, ADA.reply_to("hello from the real process"), timeout=30)
+    finally:
+        if bridge.returncode is None:
+            bridge.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bridge.wait(), timeout=30)
+        log_file.close()
+        await telegram.stop()
+        await cai.stop()
+    log = (tmp_path / "bridge.log").read_text()
+    assert bridge.returncode == 0, log
+    assert "Traceback" not in log
+    assert "telegram is running" in log
+    assert TELEGRAM_TOKEN not in log and TELEGRAM_TOKEN.split(":")[1] not in log
+    assert cai.token not in log
+    assert (tmp_path / "data" / "charbridge.sqlite3").exists()
