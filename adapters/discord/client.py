@@ -61,6 +61,8 @@ class BridgeClient(discord.Client):
         **options: Any,
     ) -> None:
         options["allowed_mentions"] = NO_PINGS
+        # The bridge never joins voice, so discord.py's warnings about missing voice libraries are only noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=bridge_intents(), **options)
         self.tree: app_commands.CommandTree[BridgeClient] = app_commands.CommandTree(self)
         self.tree.error(self._on_command_error)

@@ -88,6 +88,7 @@ async def test_run_answers_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path)
     assert bridge.returncode == 0, log
     assert "Traceback" not in log
     assert "telegram is running" in log
+    assert "WARNING" not in log and "ERROR" not in log, "a normal start and stop warns about nothing"
     assert TELEGRAM_TOKEN not in log and TELEGRAM_TOKEN.split(":")[1] not in log
     assert cai.token not in log
     assert (tmp_path / "data" / "charbridge.sqlite3").exists()
@@ -152,4 +153,5 @@ character_id = "ada"
     log = (tmp_path / "bridge.log").read_text()
     assert bridge.returncode == 0, log
     assert "Traceback" not in log and "discord is running" in log
+    assert "WARNING" not in log, "a normal start and stop warns about nothing"
     assert "not-a-real-discord-token" not in log and cai.token not in log
