@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.normalize import conversation_id, user_key
 from bot.app import Core
 from bot.models import ChatRequest, ReplyTarget
@@ -23,7 +22,7 @@ from sandbox.discord_view import DiscordView
 from sandbox.fakes.discord import Channel, FakeDiscord, FakeDiscordConfig, InteractionRecord, StoredMessage, User
 from sandbox.fakes.discord.permissions import MANAGE_GUILD
 from sandbox.fakes.discord.world import TEXT_CHANNEL, Role
-from sandbox.platform import BotMessage, ChatRef, Place, SandboxError, channel_name
+from sandbox.platform import BotMessage, ChatRef, Place, RealAdapter, SandboxError, channel_name
 from sandbox.settings import DISCORD_BOT_USERNAME, DISCORD_SERVER_NAME, DISCORD_TOKEN, discord_section
 
 T = TypeVar("T")
@@ -58,8 +57,7 @@ class DiscordSide:
         self._view = DiscordView(self.fake)
         self._users: dict[str, User] = {}
         self._admin_role: Role | None = None
-        self._adapter: DiscordAdapter | None = None
-        self._core: Core | None = None
+        self._real = RealAdapter(self.name)
         self._sent_at = 0.0
         self._addressed = False  # the last message is one the bot always answers (DM, mention, reply)
         self._interaction: InteractionRecord | None = None
@@ -74,15 +72,10 @@ class DiscordSide:
         return discord_section(self.fake.api_base, self.fake.gateway_url, self.fake.guild.id, self._timing)
 
     async def start(self, core: Core) -> None:
-        self._core = core
-        self._adapter = DiscordAdapter(core.settings, core.service, core.admin)
-        await self._adapter.start()
+        await self._real.start(core)
 
     async def stop(self) -> None:
-        if self._adapter is not None:
-            with contextlib.suppress(Exception):
-                await self._adapter.stop()
-            self._adapter = None
+        await self._real.stop()
         await self.fake.stop()
 
     # ---- the world, as the sandbox user changes it ----------------------------------------------
@@ -215,8 +208,7 @@ class DiscordSide:
 
         with contextlib.suppress(TimeoutError):
             await self._wait_quiet(last, quiet)
-            if self._core is not None:
-                await self._core.service.drain()
+            await self._real.drain()
             await self._wait_quiet(last, quiet)
 
     def counters(self) -> list[str]:

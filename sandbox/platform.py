@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
+from adapters.base import PlatformAdapter, build_adapter
 from bot.app import Core
 from bot.models import ChatRequest
 
@@ -16,6 +18,31 @@ PlaceKind = Literal["private", "group"]
 
 class SandboxError(Exception):
     """Something the sandbox user asked for that cannot be done; the text is shown to them as is."""
+
+
+class RealAdapter:
+    """The product's own adapter for one platform, built as ``charbridge run`` builds it, on the sandbox's core."""
+
+    def __init__(self, platform: str) -> None:
+        self._platform = platform
+        self._core: Core | None = None
+        self._adapter: PlatformAdapter | None = None
+
+    async def start(self, core: Core) -> None:
+        self._core = core
+        self._adapter = build_adapter(self._platform, core.settings, core.service, core.admin)
+        await self._adapter.start()
+
+    async def stop(self) -> None:
+        if self._adapter is not None:
+            with contextlib.suppress(Exception):
+                await self._adapter.stop()
+            self._adapter = None
+
+    async def drain(self) -> None:
+        """Wait for replies still running upstream."""
+        if self._core is not None:
+            await self._core.service.drain()
 
 
 def channel_name(group: str) -> str:

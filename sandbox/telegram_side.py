@@ -7,13 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from adapters.telegram.adapter import TelegramAdapter
 from bot.app import Core
 from bot.models import ChatRequest, ReplyTarget
 from sandbox.demo import SandboxTiming
 from sandbox.fakes.telegram import Chat, FakeTelegram, User
 from sandbox.fakes.telegram.world import MemberStatus
-from sandbox.platform import BotMessage, ChatRef, Place, SandboxError
+from sandbox.platform import BotMessage, ChatRef, Place, RealAdapter, SandboxError
 from sandbox.settings import TELEGRAM_BOT_NAME, TELEGRAM_BOT_USERNAME, TELEGRAM_TOKEN, telegram_section
 
 T = TypeVar("T")
@@ -32,8 +31,7 @@ class TelegramSide:
         self._users: dict[str, User] = {}
         self._groups: dict[str, Chat] = {}
         self._admins: set[str] = set()
-        self._adapter: TelegramAdapter | None = None
-        self._core: Core | None = None
+        self._real = RealAdapter(self.name)
 
     @property
     def bot_handle(self) -> str:
@@ -45,15 +43,10 @@ class TelegramSide:
         return telegram_section(self.fake.base_url, self.fake.base_file_url, self._timing)
 
     async def start(self, core: Core) -> None:
-        self._core = core
-        self._adapter = TelegramAdapter(core.settings, core.service, core.admin)
-        await self._adapter.start()
+        await self._real.start(core)
 
     async def stop(self) -> None:
-        if self._adapter is not None:
-            with contextlib.suppress(Exception):
-                await self._adapter.stop()
-            self._adapter = None
+        await self._real.stop()
         await self.fake.stop()
 
     # ---- the world, as the sandbox user changes it ----------------------------------------------
@@ -159,8 +152,7 @@ class TelegramSide:
 
         with contextlib.suppress(TimeoutError):
             await self.fake.wait_quiet(last, quiet, SETTLE_TIMEOUT)
-            if self._core is not None:
-                await self._core.service.drain()
+            await self._real.drain()
             await self.fake.wait_quiet(last, quiet, SETTLE_TIMEOUT)
 
     def counters(self) -> list[str]:
