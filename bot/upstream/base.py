@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
     INVALID = "invalid"
+    MODEL = "model_error"  # the service is up but the model failed to produce this reply
 
 
 # What chat users see. Operators get details in the log instead; nothing here may contain a secret.
@@ -31,6 +32,7 @@ USER_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.UNAVAILABLE: "The character is unavailable right now.",
     ErrorCode.TIMEOUT: "The character took too long to answer; please try again.",
     ErrorCode.INVALID: "The character could not take that message.",
+    ErrorCode.MODEL: "The character could not answer that message; please try again.",
 }
 
 
