@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import IO
 
 from bot.admin import AdminCommands
+from bot.bindings import Bindings
+from bot.door import Door
+from bot.npc import NpcService
 from bot.ports import RoomQueue, StateStore
 from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
@@ -111,10 +114,17 @@ class Core:
         self.queue = queue or InProcessRoomQueue()
         self.catalog = PresetCatalog(store, settings.presets)
         self.router = Router(store, self.catalog, settings.bridge.default_preset)
+        self.npc = NpcService(store, self.router, self.upstreams, self.queue)
         self.service = ChatService(
-            store, self.router, self.upstreams, self.queue, dedupe_ttl=settings.bridge.dedupe_ttl
+            store, self.catalog, self.upstreams, self.queue, self.npc, dedupe_ttl=settings.bridge.dedupe_ttl
         )
-        self.admin = AdminCommands.from_core(self)
+        bridge = settings.bridge
+        self.admin = AdminCommands(
+            store, self.catalog, self.service, self.npc, self.router, self.upstreams, bridge.owners,
+            bridge.default_preset,
+        )  # fmt: skip
+        self.bindings = Bindings(store, self.service)
+        self.door = Door(self.service, self.npc, self.router, self.admin)
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

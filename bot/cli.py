@@ -150,7 +150,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from adapters.base import build_adapter
 
     core = Core(settings, open_store(settings), build_upstreams(settings))
-    adapters = [build_adapter(name, settings, core.service, core.admin) for name in settings.platforms]
+    adapters = [build_adapter(name, settings, core.door) for name in settings.platforms]
     started = []
     try:
         await core.start()

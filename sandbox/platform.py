@@ -30,7 +30,7 @@ class RealAdapter:
 
     async def start(self, core: Core) -> None:
         self._core = core
-        self._adapter = build_adapter(self._platform, core.settings, core.service, core.admin)
+        self._adapter = build_adapter(self._platform, core.settings, core.door)
         await self._adapter.start()
 
     async def stop(self) -> None:

@@ -15,7 +15,7 @@ from bot.admin.options import MAX_DISPLAY_NAME, one_line
 from bot.admin.parse import USAGE, AddNpc, ListCast, RemoveNpc, SetNpcOption
 from bot.admin.permissions import Role
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import record
+from bot.bindings import record
 from bot.models import ChatRequest, NpcCharacter, Preset
 from bot.npc import MAX_CAST, cast_line
 from bot.npc.cast import by_id, by_name

@@ -2,7 +2,7 @@
 
 Adapters do the platform's own admin check and pass it as ``platform_admin``; everything else is here::
 
-    admin = AdminCommands.from_core(core)
+    admin = AdminCommands(store, catalog, service, npc, router, upstreams, owners)
     result = await admin.handle(request, "preset", "use kira", platform_admin=True)
     send(result.text); if result.greeting: post_as(result.greeting.speaker, result.greeting.text)
 """
@@ -10,7 +10,6 @@ Adapters do the platform's own admin check and pass it as ``platform_admin``; ev
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from bot.admin import render
 from bot.admin.bindings import Binder, unknown_preset
@@ -40,13 +39,12 @@ from bot.admin.parse import (
 from bot.admin.permissions import REFUSALS, Access, Role, may, role_of
 from bot.admin.results import AdminResult, failed
 from bot.models import ChatRequest
+from bot.npc import NpcService
 from bot.ports import StateStore
 from bot.presets import PresetCatalog
+from bot.router import Router
 from bot.service import ChatService
 from bot.upstream.base import Upstream
-
-if TYPE_CHECKING:
-    from bot.app import Core
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 
@@ -74,23 +72,20 @@ class AdminCommands:
         store: StateStore,
         catalog: PresetCatalog,
         service: ChatService,
+        npc: NpcService,
+        router: Router,
         upstreams: Mapping[str, Upstream],
         owners: Iterable[str],
         default_preset: str | None = None,
     ) -> None:
         self._store = store
         self._catalog = catalog
-        self._service = service
+        self._router = router
         self._owners = frozenset(owners)
         self._default = default_preset
-        self._binder = Binder(store, catalog, service, upstreams)
+        self._binder = Binder(store, catalog, service, npc, router, upstreams)
         self._editor = PresetEditor(store, catalog, service, upstreams, default_preset)
         self._cast = CastEditor(store, catalog, upstreams, self._editor.outside_reach)
-
-    @classmethod
-    def from_core(cls, core: Core) -> AdminCommands:
-        bridge = core.settings.bridge
-        return cls(core.store, core.catalog, core.service, core.upstreams, bridge.owners, bridge.default_preset)
 
     async def handle(self, request: ChatRequest, command: str, args: str, platform_admin: bool) -> AdminResult:
         """Run ``/<command> <args>`` written in the request's conversation by the request's user."""
@@ -142,7 +137,7 @@ class AdminCommands:
 
     async def _list(self, request: ChatRequest) -> AdminResult:
         stored = {p.name for p in await self._store.list_presets()}
-        route = await self._service.router.resolve(request)
+        route = await self._router.resolve(request)
         answering = route.preset.name if route is not None else None
         lines = []
         for preset in await self._catalog.all():

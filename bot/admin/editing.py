@@ -11,7 +11,7 @@ from bot.admin.options import MAX_DISPLAY_NAME, apply_changes, one_line
 from bot.admin.parse import USAGE, CreatePreset, DeletePreset, SetOption
 from bot.admin.permissions import Role, community_of
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import record
+from bot.bindings import record
 from bot.models import ChatRequest, Preset
 from bot.ports import StateStore
 from bot.presets import PresetCatalog

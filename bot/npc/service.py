@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.models import ChatRequest, Preset, ReplyError, ReplyFinal, Speaker
-from bot.npc.addressing import NPC_COMMAND, NPC_USAGE, AddressProblem, address, cast_names
+from bot.npc.addressing import NPC_USAGE, AddressProblem, address, cast_names
 from bot.npc.cast import next_speaker
 from bot.npc.items import NpcItem, NpcNotice
 from bot.npc.memory import DEFAULT_TTL, NpcMemory
@@ -85,21 +85,14 @@ class NpcService:
         """The same, by the chat's id (for adapters that take the ticket before normalising)."""
         return self._order.take(conversation_id)
 
-    async def route(self, request: ChatRequest) -> Route | None:
-        """The request's route when an NPC preset answers there, else None."""
-        route = await self._router.resolve(request)
-        return route if route is not None and is_npc_preset(route.preset) else None
-
-    async def applies(self, request: ChatRequest) -> bool:
-        return await self.route(request) is not None
-
-    async def reply(self, request: ChatRequest, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
-        """The cast's answer to the request: nothing when it addresses nobody, else notices and replies (each
-        naming its speaker before its first text), then any scene the preset allows."""
+    async def reply(self, request: ChatRequest, route: Route, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
+        """The cast's answer to the request (``route`` is an NPC preset's): nothing when it addresses nobody,
+        else notices and replies (each naming its speaker before its first text), then any scene the preset
+        allows."""
         ticket = ticket if ticket is not None else self.arrive(request)
         try:
             await ticket.wait()
-            planned = await self._plan(request)
+            planned = await self._plan(request, route)
             if isinstance(planned, _Planned):
                 self._worker.submit(planned.key, planned.job)
         finally:
@@ -125,8 +118,8 @@ class NpcService:
 
     async def prepare(self, request: ChatRequest) -> str | None:
         """After binding: create the group room now, so problems show at once. None, or why it failed."""
-        route = await self.route(request)
-        if route is None or not route.preset.room:
+        route = await self._router.resolve(request)
+        if route is None or not is_npc_preset(route.preset) or not route.preset.room:
             return None
         try:
             await self._runner.room_id(route.conversation, route.preset)
@@ -157,10 +150,7 @@ class NpcService:
 
     # ----- inside -----
 
-    async def _plan(self, request: ChatRequest) -> _Planned | NpcNotice | None:
-        route = await self.route(request)
-        if route is None:
-            return NpcNotice(kind="usage", text=NO_CAST) if request.command == NPC_COMMAND else None
+    async def _plan(self, request: ChatRequest, route: Route) -> _Planned | NpcNotice | None:
         preset = route.preset
         from_cast = await self.memory.author_of(request.message_id) is not None
         addressed = address(

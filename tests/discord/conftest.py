@@ -128,7 +128,7 @@ async def open_world(
     }
     settings = bridge_settings(cai, tmp_path, PRESETS, default_preset, discord=discord_settings)
     core = await start_core(settings)
-    adapter = DiscordAdapter(settings, core.service, core.admin)
+    adapter = DiscordAdapter(settings, core.door)
     await adapter.start()
     return DiscordWorld(server, cai, core, adapter)
 

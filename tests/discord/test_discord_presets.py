@@ -70,7 +70,7 @@ async def test_an_admin_binds_and_it_survives_a_restart(world: DiscordWorld) -> 
     await world.adapter.stop()
     await world.core.close()
     world.core = await start_core(world.core.settings)
-    world.adapter = DiscordAdapter(world.core.settings, world.core.service, world.core.admin)
+    world.adapter = DiscordAdapter(world.core.settings, world.core.door)
     await world.adapter.start()
 
     await dc.user_sends("general", "bob", "and after that?", mention_bot=True)

@@ -47,7 +47,7 @@ class TelegramWorld:
         await self.core.close()
         settings = self.core.settings
         self.core = await start_core(settings)
-        self.adapter = TelegramAdapter(settings, self.core.service, self.core.admin)
+        self.adapter = TelegramAdapter(settings, self.core.door)
         await self.adapter.start()
 
 
@@ -81,7 +81,7 @@ async def open_world(
         characterai=characterai or {},
     )  # fmt: skip
     core = await start_core(settings)
-    adapter = TelegramAdapter(settings, core.service, core.admin)
+    adapter = TelegramAdapter(settings, core.door)
     await adapter.start()
     return TelegramWorld(fake_telegram, cai, core, adapter, tmp_path)
 
