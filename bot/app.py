@@ -12,7 +12,9 @@ from typing import IO
 
 from bot.admin import AdminCommands
 from bot.bindings import Bindings
+from bot.conversations import ConversationBook
 from bot.door import Door
+from bot.errors import StartupError
 from bot.npc import NpcService
 from bot.ports import RoomQueue, StateStore
 from bot.presets import PresetCatalog
@@ -26,10 +28,6 @@ log = logging.getLogger("charbridge")
 
 SQLITE_FILE = "charbridge.sqlite3"
 LOCK_FILE = "charbridge.lock"
-
-
-class StartupError(Exception):
-    """A problem the operator must fix before the bridge can start (already phrased as one line)."""
 
 
 def sqlite_path(settings: Settings) -> Path:
@@ -124,7 +122,8 @@ class Core:
             bridge.default_preset,
         )  # fmt: skip
         self.bindings = Bindings(store, self.service)
-        self.door = Door(self.service, self.npc, self.router, self.admin)
+        book = ConversationBook(store, self.catalog, self.router, self.service, self.bindings)
+        self.door = Door(self.service, self.npc, self.router, self.admin, book)
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

@@ -49,6 +49,7 @@ class Bindings:
         await record(self._store, request, "unbind", binding.preset)
         return binding
 
-    async def has_chats(self, conversation: str) -> bool:
-        """Whether the conversation already talks to a character upstream."""
-        return bool(await self._store.list_chat_ids(conversation))
+    async def drop(self, request: ChatRequest, binding: Binding, why: str) -> None:
+        """Remove ``binding`` without forgetting chats (none are left), audited as the request's user."""
+        await self._store.delete_binding(binding.conversation)
+        await record(self._store, request, "unbind", f"{binding.preset} ({why})", where=binding.conversation)

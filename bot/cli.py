@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.app import Core, DataDirLock, StartupError, build_upstreams, open_store, secrets_of, sqlite_path
+from bot.app import Core, DataDirLock, build_upstreams, open_store, secrets_of, sqlite_path
+from bot.errors import StartupError
 from bot.logsetup import configure_logging
 from config.loader import ConfigError, load_settings, resolve_config_path
 from config.settings import Settings

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.admin import AdminCommands
-from bot.models import ChatRequest, ReplyEvent, ReplyFinal
+from bot.conversations import ConversationBook
+from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
 from bot.npc import NpcService, Ticket, is_npc_preset
 from bot.npc.service import NO_CAST
 from bot.plans import Cast, Plan, Say, Skip, Stream
@@ -56,7 +57,15 @@ async def _nobody_is_admin() -> bool:
 
 
 class Door:
-    def __init__(self, service: ChatService, npc: NpcService, router: Router, admin: AdminCommands) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        npc: NpcService,
+        router: Router,
+        admin: AdminCommands,
+        conversations: ConversationBook,
+    ) -> None:
+        self.conversations = conversations  # reading and restarting conversations (the HTTP API)
         self._service = service
         self._npc = npc
         self._router = router
@@ -83,6 +92,14 @@ class Door:
         if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
             return Skip("not addressed")
         return self._reply(request, route)
+
+    async def preset_names(self, prefix: str) -> list[str]:
+        """Preset names starting with ``prefix``, for autocomplete."""
+        return await self._admin.preset_names(prefix)
+
+    async def first_time(self, key: str, ttl_seconds: float) -> bool:
+        """True the first time ``key`` is seen within the ttl (an adapter's once-a-week notices)."""
+        return await self._service.first_time(key, ttl_seconds)
 
     async def status(self, request: ChatRequest) -> ConversationStatus:
         """Which character answers the request's conversation (``/status``, the HTTP API)."""
@@ -120,7 +137,12 @@ class Door:
                 result = await self._service.reset(route)
                 if not isinstance(result, ReplyFinal):
                     return Say(result.message, error=result.code, pacing=pacing)
-                return Say("New conversation started.", greeting=result.text, pacing=pacing)
+                return Say(
+                    "New conversation started.",
+                    greeting=result.text,
+                    speaker=lambda: self._service.speaker(route),
+                    pacing=pacing,
+                )
             case "status":
                 return Say((await self._service.status(request, route)).describe(), pacing=pacing)
             case "help":
@@ -129,11 +151,22 @@ class Door:
                 admin = not request.is_dm and await is_admin()
                 done = await self._admin.handle(request, command, request.text, platform_admin=admin)
                 line = done.greeting.text if done.greeting is not None else None
-                return Say(done.text, error=None if done.ok else "invalid", greeting=line, greeting_apart=True)
+                return Say(
+                    done.text,
+                    error=None if done.ok else "invalid",
+                    greeting=line,
+                    greeting_apart=True,
+                    speaker=lambda: self._speaker_now(request),
+                )
             case _:
                 if request.is_dm:
                     return Say(f"I don't know /{command}. Try /help.", error="invalid")
                 return Skip("unknown command")
+
+    async def _speaker_now(self, request: ChatRequest) -> Speaker | None:
+        """Who answers the request's conversation now (after an admin command changed it)."""
+        route = await self._router.resolve(request)
+        return None if route is None else await self._service.speaker(route)
 
     def _reply(self, request: ChatRequest, route: Route | None) -> Plan:
         if route is None:

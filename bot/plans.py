@@ -11,8 +11,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.models import ReplyEvent, Speaker
+from bot.models import ReplyError, ReplyEvent, Speaker
 from bot.npc.items import NpcItem
+from bot.relay.inbox import error_notice
 from bot.relay.policy import PacingPolicy
 from bot.router import Route
 
@@ -55,6 +56,21 @@ class Say(Plan):
     error: str | None = None
     greeting: str | None = None
     greeting_apart: bool = False
+    speaker: Callable[[], Awaitable[Speaker | None]] | None = None  # who speaks the greeting
+
+    @property
+    def shown(self) -> str:
+        """The text as posted: a failure to answer (not a usage hint) is marked like a failed reply."""
+        if self.error is None or self.error == "invalid":
+            return self.text
+        return error_notice(ReplyError(code=self.error, message=self.text))
+
+    @property
+    def together(self) -> str:
+        """The text with the greeting below it, for platforms that show no character name (unless apart)."""
+        if self.greeting is None or self.greeting_apart:
+            return self.shown
+        return f"{self.shown}\n\n{self.greeting}"
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,11 @@ class ChatService:
 
     async def first_delivery(self, request: ChatRequest) -> bool:
         """False when the platform delivered this message before (Telegram retry, Discord resume)."""
-        return await self._store.mark_once(f"seen:{request.request_id}", self._dedupe_ttl)
+        return await self.first_time(f"seen:{request.request_id}", self._dedupe_ttl)
+
+    async def first_time(self, key: str, ttl_seconds: float) -> bool:
+        """True the first time ``key`` is marked within the ttl."""
+        return await self._store.mark_once(key, ttl_seconds)
 
     def reply(self, request: ChatRequest, route: Route) -> AsyncIterator[ReplyEvent]:
         """The single character's answer to the request's text (``route`` is not an NPC preset's)."""

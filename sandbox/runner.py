@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.app import DataDirLock, StartupError
+from bot.app import DataDirLock
+from bot.errors import StartupError
 from bot.logsetup import RedactSecrets
 from sandbox.demo import SandboxTiming
 from sandbox.platform import SandboxError

@@ -115,12 +115,11 @@ class TelegramAdapter:
         policy = plan.policy(self._policies["private" if request.is_dm else "group"])
         match plan:
             case Say():
-                text = plan.text if plan.greeting is None or plan.greeting_apart else f"{plan.text}\n\n{plan.greeting}"
-                await self._say(request, text, policy)
+                await self._say(request, plan.together, policy)
                 if plan.greeting is not None and plan.greeting_apart:
                     await self._say(request, plan.greeting, policy)
             case Stream():
-                await relay_reply(plan.events, self._sink(request), policy, self._budgets)
+                await self._stream(request, plan.events, policy)
             case Cast():
                 await self._cast(request, plan, policy)
             case _:
@@ -151,6 +150,10 @@ class TelegramAdapter:
             final_format=self._settings.telegram.final_format,
             speaker=speaker,
         )
+
+    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent], policy: PacingPolicy) -> None:
+        """The character's reply, relayed as paced edits."""
+        await relay_reply(events, self._sink(request), policy, self._budgets)
 
     async def _say(self, request: ChatRequest, text: str, policy: PacingPolicy) -> None:
         """A one-off message (command answers), paced like replies."""

@@ -180,7 +180,7 @@ async def serve(
     )
     core = Core(settings, SqliteStateStore(tmp_path / "state.sqlite3"), {"characterai": upstream})
     clock = ManualClock()
-    adapter = HttpAdapter(settings, core.service, clock=clock, upstream_retry_after=7)
+    adapter = HttpAdapter(settings, core.door, clock=clock, upstream_retry_after=7)
     await core.start()
     await adapter.start()
     try:

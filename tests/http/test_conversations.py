@@ -10,6 +10,7 @@ from adapters.http.identity import encode_conversation_id
 from bot.models import ChatRequest, ReplyTarget
 from bot.ports import EVERYONE
 from tests.core.scripted_upstream import ScriptedUpstream
+from tests.door_support import plan_events
 from tests.http.support import World
 
 
@@ -20,7 +21,7 @@ async def _telegram_turn(world: World) -> None:
         text="from telegram", message_id="telegram:-100:1", mentions_bot=True,
         target=ReplyTarget(platform="telegram", chat="-100"),
     )
-    events = [event async for event in world.core.service.reply(request)]
+    events = [event async for event in plan_events(world.core.door, request)]
     assert events[-1].kind == "final"
 
 

@@ -15,6 +15,7 @@ from bot.models import ChatRequest, NpcCharacter, Preset, ReplyTarget
 from bot.npc import NpcItem, NpcNotice, NpcReply
 from bot.store.sqlite import SqliteStateStore
 from config.settings import BridgeSettings, Settings
+from tests.door_support import cast_items
 from tests.npc.doubles import CastUpstream
 
 GROUP = "telegram:-100"
@@ -86,10 +87,10 @@ class NpcWorld:
 
     @property
     def npc(self) -> Any:
-        return self.core.service.npc
+        return self.core.npc
 
     async def ask(self, request: ChatRequest) -> list[Said | NpcNotice]:
-        return await collect(self.npc.reply(request))
+        return await collect(cast_items(self.core.door, request))
 
 
 def open_world(tmp_path: Path, preset: Preset, upstream: CastUpstream | None = None) -> NpcWorld:

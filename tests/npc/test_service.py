@@ -9,8 +9,10 @@ from typing import Any
 
 from bot.npc import NpcNotice, NpcReply, Speaker
 from bot.npc.turns import room_who
+from bot.plans import Say
 from bot.upstream.base import ErrorCode
 from tests.core.scripted_upstream import ScriptedUpstream
+from tests.door_support import cast_items, plan_events
 from tests.npc.conftest import CAST, GROUP, Said, collect, message, npc_preset, open_world
 from tests.npc.doubles import CastUpstream
 
@@ -185,15 +187,15 @@ async def test_npc_command_problems_and_presets_without_a_cast(make_world: Any, 
 
 async def test_chat_service_gives_unaware_adapters_one_plain_stream(make_world: Any) -> None:
     world = make_world(npc_preset(room=True))
-    events = [e async for e in world.core.service.reply(message("Ada and Rex, hello"))]
+    events = [e async for e in plan_events(world.core.door, message("Ada and Rex, hello"))]
     final = events[-1]
     line = "User1: Ada and Rex, hello"
     expected = f"Ada: {CastUpstream.answer('ada', line)}\n\nRex: {CastUpstream.answer('rex', line)}"
     assert final.kind == "final" and final.text == expected
     assert all(expected.startswith(e.text) for e in events if e.kind == "snapshot")
-    nobody = [e async for e in world.core.service.reply(message("chatter"))]
+    nobody = [e async for e in plan_events(world.core.door, message("chatter"))]
     assert [e.kind for e in nobody] == ["error"]
-    regenerated = [e async for e in world.core.service.regenerate(message("again"))]
+    regenerated = [e async for e in plan_events(world.core.door, message("again", command="regenerate"))]
     assert regenerated[0].kind == "error"
 
 
@@ -201,8 +203,8 @@ async def test_reset_forgets_the_room_and_starts_a_new_one(make_world: Any) -> N
     world = make_world(npc_preset(room=True))
     await world.ask(message("Ada, hi"))
     before = await world.core.store.list_chat_ids(GROUP)
-    reset = await world.core.service.reset(message("/reset", command="reset"))
-    assert reset.kind == "final" and "Ada, Rex, Madame Zora" in reset.text
+    reset = await world.core.door.handle(message("/reset", command="reset"))
+    assert isinstance(reset, Say) and reset.error is None and "Ada, Rex, Madame Zora" in (reset.greeting or "")
     after = await world.core.store.list_chat_ids(GROUP)
     who = room_who(CAST)
     assert before[who] != after[who] and len(world.upstream.rooms) == 2
@@ -235,7 +237,7 @@ async def test_speakers_wear_their_own_avatar_else_the_characters_and_room_choic
     world = make_world(npc_preset(room=True, fallback="room"))
     seen = []
     for text in ("one", "two", "three"):  # the double's room goes round: ada, rex, zora ("Zora" upstream)
-        async for item in world.npc.reply(message(text, mentions=True)):
+        async for item in cast_items(world.core.door, message(text, mentions=True)):
             assert isinstance(item, NpcReply)
             _ = [event async for event in item.events]
             seen.append(item.speaker)
@@ -250,11 +252,11 @@ async def test_speakers_wear_their_own_avatar_else_the_characters_and_room_choic
 async def test_arrival_tickets_decide_the_order_not_who_is_looked_up_first(make_world: Any) -> None:
     world = make_world(npc_preset(room=True))
     first, second = message("Ada, I came first"), message("Ada, I came second")
-    tickets = [world.npc.arrive(first), world.npc.arrive(second)]
-    late = asyncio.create_task(collect(world.npc.reply(second, tickets[1])))  # handled first...
+    tickets = [world.core.door.arrive(first.conversation_id), world.core.door.arrive(second.conversation_id)]
+    late = asyncio.create_task(collect(cast_items(world.core.door, second, tickets[1])))  # handled first...
     await asyncio.sleep(0.05)
     assert world.upstream.sent == []  # ...but it waits for the message that arrived before it
-    early = asyncio.create_task(collect(world.npc.reply(first, tickets[0])))
+    early = asyncio.create_task(collect(cast_items(world.core.door, first, tickets[0])))
     await asyncio.gather(late, early)
     assert [text for _, _, text in world.upstream.sent if text.startswith("User1")] == [
         "User1: Ada, I came first",
