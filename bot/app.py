@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.admin import AdminCommands
-from bot.ports import RoomQueue, StateStore
+from bot.ports import RoomQueue, StateStore, StoreVersionError
 from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
 from bot.router import Router
@@ -41,7 +41,10 @@ def open_store(settings: Settings) -> StateStore:
         return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
     from bot.store.sqlite import SqliteStateStore
 
-    return SqliteStateStore(sqlite_path(settings))
+    try:
+        return SqliteStateStore(sqlite_path(settings))  # (brings an older file up to date first)
+    except StoreVersionError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def build_upstreams(settings: Settings) -> dict[str, Upstream]:

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 import redis
 
+from bot.app import StartupError, open_store, sqlite_path
 from bot.models import AuditEntry, Binding, Preset
 from bot.ports import EVERYONE, StateStore, StoreVersionError
 from bot.store.redis import RedisStateStore
 from bot.store.sqlite import SqliteStateStore
+from config.settings import BridgeSettings, Settings
 
 StoreFactory = Callable[[], StateStore]
 
@@ -333,3 +335,12 @@ async def test_conversations_filtered_by_platform(store: StateStore, clock: Virt
     anns, total = await store.list_conversations(user_id="http:ann", platform="telegram")
     assert (anns, total) == ([], 0)
     assert (await store.list_conversations(platform="discord"))[1] == 0
+
+
+def test_charbridge_run_reports_a_newer_sqlite_file_in_one_line(tmp_path: Path) -> None:
+    settings = Settings(bridge=BridgeSettings(data_dir=tmp_path))
+    sqlite_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(sqlite_path(settings)) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StartupError, match=r"^the SQLite state was written by a newer charbridge \(schema version 99"):
+        open_store(settings)
