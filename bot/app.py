@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.admin import AdminCommands
-from bot.ports import RoomQueue, StateStore, StoreVersionError
+from bot.ports import RoomQueue, StateStore, StoreError
 from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
 from bot.router import Router
@@ -34,16 +34,17 @@ def sqlite_path(settings: Settings) -> Path:
 
 
 def open_store(settings: Settings) -> StateStore:
-    if settings.storage.uses_redis:
-        from bot.store.redis import RedisStateStore
-
-        assert settings.storage.redis_url is not None
-        return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
-    from bot.store.sqlite import SqliteStateStore
-
+    """The configured store, its data brought up to date (a StartupError when it cannot be opened)."""
     try:
-        return SqliteStateStore(sqlite_path(settings))  # (brings an older file up to date first)
-    except StoreVersionError as exc:
+        if settings.storage.uses_redis:
+            from bot.store.redis import RedisStateStore
+
+            assert settings.storage.redis_url is not None
+            return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
+        from bot.store.sqlite import SqliteStateStore
+
+        return SqliteStateStore(sqlite_path(settings))
+    except StoreError as exc:
         raise StartupError(str(exc)) from None
 
 

@@ -17,14 +17,18 @@ T = TypeVar("T")
 EVERYONE = "*"
 
 
-class StoreVersionError(Exception):
+class StoreError(Exception):
+    """The store cannot open its data; the message says why in one line (and holds no secret)."""
+
+
+class StoreVersionError(StoreError):
     """The stored data has a layout newer than this release knows (written by a later charbridge)."""
 
 
 class StateStore(ABC):
     """Durable state: presets made by admins, bindings, upstream chat ids, dedupe markers, the audit log.
 
-    The stored layout is versioned: a store brings data written by an earlier release up to date (its
+    The stored layout is versioned: opening a store brings data written by an earlier release up to date (its
     migrations) before it serves anything, and refuses data newer than it knows (StoreVersionError)."""
 
     # presets (admin-made; file presets live in the config and are merged by the preset catalog)

@@ -1,7 +1,7 @@
 """The Redis state store, for several processes (and machines) sharing one state.
 
 Keys (all under a configurable prefix):
-  schema -> the layout version (``redis_layout``; brought up to date before the store's first command)
+  schema -> the layout version (``redis_layout``: brought up to date when the store is opened)
   preset:{name} -> JSON        presets            (set of names)
   binding:{conversation} -> JSON   bindings       (set of conversations)
   chats:{conversation} -> hash who -> chat id
@@ -16,17 +16,17 @@ Keys (all under a configurable prefix):
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot.models import AuditEntry, Binding, ConversationRecord, Preset
-from bot.ports import StateStore
+from bot.ports import StateStore, StoreError
 from bot.store.redis_layout import conversation_member, upgrade
 
 AUDIT_CAP = 1000
@@ -37,97 +37,89 @@ class RedisStateStore(StateStore):
     markers and values)."""
 
     def __init__(self, url: str, prefix: str = "charbridge:", clock: Callable[[], float] = time.time) -> None:
-        self._client: Redis = Redis.from_url(url, decode_responses=True)
         self._p = prefix
         self._clock = clock
-        self._upgraded = False
-        self._upgrading = asyncio.Lock()
+        try:
+            with redis.Redis.from_url(url, decode_responses=True) as blocking:  # start-up work, as SQLite's
+                upgrade(blocking, self._k)
+        except redis.RedisError as exc:
+            raise StoreError(f"cannot use the Redis at storage.redis_url: {exc}") from None
+        self._redis: Redis = Redis.from_url(url, decode_responses=True)
 
     def _k(self, *parts: str) -> str:
         return self._p + ":".join(parts)
 
-    async def _db(self) -> Redis:
-        """The client, once the stored layout is this release's: the migrations run before the first command."""
-        if not self._upgraded:
-            async with self._upgrading:
-                if not self._upgraded:
-                    await upgrade(self._client, self._k)
-                    self._upgraded = True
-        return self._client
-
     async def ping(self) -> None:
-        await cast(Any, (await self._db()).ping())
+        await cast(Any, self._redis.ping())
 
     # presets
     async def get_preset(self, name: str) -> Preset | None:
-        body = await (await self._db()).get(self._k("preset", name))
+        body = await self._redis.get(self._k("preset", name))
         return Preset.model_validate_json(body) if body else None
 
     async def put_preset(self, preset: Preset) -> None:
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._k("preset", preset.name), preset.model_dump_json())
             pipe.sadd(self._k("presets"), preset.name)
             await pipe.execute()
 
     async def delete_preset(self, name: str) -> bool:
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._k("preset", name))
             pipe.srem(self._k("presets"), name)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def list_presets(self) -> list[Preset]:
-        redis = await self._db()
-        names = sorted(await cast(Any, redis.smembers(self._k("presets"))))
+        names = sorted(await cast(Any, self._redis.smembers(self._k("presets"))))
         if not names:
             return []
-        bodies = await redis.mget([self._k("preset", n) for n in names])
+        bodies = await self._redis.mget([self._k("preset", n) for n in names])
         return [Preset.model_validate_json(b) for b in bodies if b]
 
     # bindings
     async def get_binding(self, conversation: str) -> Binding | None:
-        body = await (await self._db()).get(self._k("binding", conversation))
+        body = await self._redis.get(self._k("binding", conversation))
         return Binding.model_validate_json(body) if body else None
 
     async def put_binding(self, binding: Binding) -> None:
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._k("binding", binding.conversation), binding.model_dump_json())
             pipe.sadd(self._k("bindings"), binding.conversation)
             await pipe.execute()
 
     async def delete_binding(self, conversation: str) -> bool:
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._k("binding", conversation))
             pipe.srem(self._k("bindings"), conversation)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def list_bindings(self) -> list[Binding]:
-        redis = await self._db()
-        keys = sorted(await cast(Any, redis.smembers(self._k("bindings"))))
+        keys = sorted(await cast(Any, self._redis.smembers(self._k("bindings"))))
         if not keys:
             return []
-        bodies = await redis.mget([self._k("binding", c) for c in keys])
+        bodies = await self._redis.mget([self._k("binding", c) for c in keys])
         return [Binding.model_validate_json(b) for b in bodies if b]
 
     # upstream chat ids
     async def get_chat_id(self, conversation: str, who: str) -> str | None:
-        value = await cast(Any, (await self._db()).hget(self._k("chats", conversation), who))
+        value = await cast(Any, self._redis.hget(self._k("chats", conversation), who))
         return cast(str | None, value)
 
     async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None:
-        await cast(Any, (await self._db()).hset(self._k("chats", conversation), who, chat_id))
+        await cast(Any, self._redis.hset(self._k("chats", conversation), who, chat_id))
 
     async def clear_chat_ids(self, conversation: str) -> int:
         key = self._k("chats", conversation)
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hlen(key)
             pipe.delete(key)
             count, _ = await pipe.execute()
         return int(count)
 
     async def list_chat_ids(self, conversation: str) -> dict[str, str]:
-        return dict(await cast(Any, (await self._db()).hgetall(self._k("chats", conversation))))
+        return dict(await cast(Any, self._redis.hgetall(self._k("chats", conversation))))
 
     # conversation activity
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
@@ -135,7 +127,7 @@ class RedisStateStore(StateStore):
         key = self._k("conv", member)
         now = datetime.fromtimestamp(self._clock(), UTC)
         score = {member: now.timestamp()}
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(key, "message_count", 2)
             pipe.hset(
                 key,
@@ -156,10 +148,10 @@ class RedisStateStore(StateStore):
             await pipe.execute()
 
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
-        return await self._record(await self._db(), conversation_member(conversation, who))
+        return await self._record(conversation_member(conversation, who))
 
-    async def _record(self, redis: Redis, member: str) -> ConversationRecord | None:
-        fields = await cast(Any, redis.hgetall(self._k("conv", member)))
+    async def _record(self, member: str) -> ConversationRecord | None:
+        fields = await cast(Any, self._redis.hgetall(self._k("conv", member)))
         return ConversationRecord.model_validate(fields) if fields else None
 
     async def list_conversations(
@@ -170,7 +162,6 @@ class RedisStateStore(StateStore):
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        redis = await self._db()
         # Every index holds members; "convs" and the per-conversation and per-platform ones are scored by the
         # last update. One of those alone is read a page at a time; filters together (or a user's index, whose
         # scores are that user's own times) are intersected with "convs" weighing 0, so the last update orders.
@@ -183,16 +174,16 @@ class RedisStateStore(StateStore):
             filters.append(self._k("convs", "platform", platform))
         if not filters or (len(filters) == 1 and user_id is None):
             index = filters[0] if filters else self._k("convs")
-            total = int(await redis.zcard(index))
-            members = cast(list[str], await redis.zrevrange(index, offset, offset + limit - 1))
+            total = int(await self._redis.zcard(index))
+            members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
         else:
             weights = {self._k("convs"): 1} | dict.fromkeys(filters, 0)
-            scored = cast(list[tuple[str, float]], await redis.zinter(weights, aggregate="SUM", withscores=True))
+            scored = cast(list[tuple[str, float]], await self._redis.zinter(weights, aggregate="SUM", withscores=True))
             # ZREVRANGE's order: by score, ties by member, both descending
             ranked = sorted(scored, key=lambda pair: (pair[1], pair[0]), reverse=True)
             total = len(ranked)
             members = [member for member, _ in ranked[offset : offset + limit]]
-        records = [await self._record(redis, member) for member in members]
+        records = [await self._record(member) for member in members]
         return [r for r in records if r is not None], total
 
     async def delete_conversation(self, conversation: str, who: str) -> bool:
@@ -212,26 +203,26 @@ class RedisStateStore(StateStore):
                 pipe.zrem(self._k("convs", "spoke", user_id), member)
             pipe.delete(people)
 
-        deleted, *_ = await (await self._db()).transaction(delete, people)
+        deleted, *_ = await self._redis.transaction(delete, people)
         return bool(deleted)
 
     # markers
     async def mark_once(self, key: str, ttl_seconds: float) -> bool:
         ttl_ms = max(1, int(ttl_seconds * 1000))
-        return bool(await (await self._db()).set(self._k("marker", key), "1", nx=True, px=ttl_ms))
+        return bool(await self._redis.set(self._k("marker", key), "1", nx=True, px=ttl_ms))
 
     # values with a lifetime
     async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
-        await (await self._db()).set(self._k("value", key), value, px=max(1, int(ttl_seconds * 1000)))
+        await self._redis.set(self._k("value", key), value, px=max(1, int(ttl_seconds * 1000)))
 
     async def get_value(self, key: str) -> str | None:
-        value = await (await self._db()).get(self._k("value", key))
+        value = await self._redis.get(self._k("value", key))
         return str(value) if value is not None else None
 
     # audit
     async def append_audit(self, entry: AuditEntry) -> None:
         body = entry.model_dump_json()
-        async with (await self._db()).pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             for key in (self._k("audit"), self._k("audit", entry.conversation)):
                 pipe.lpush(key, body)
                 pipe.ltrim(key, 0, AUDIT_CAP - 1)
@@ -239,8 +230,8 @@ class RedisStateStore(StateStore):
 
     async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
         key = self._k("audit") if conversation is None else self._k("audit", conversation)
-        bodies = await cast(Any, (await self._db()).lrange(key, 0, limit - 1))
+        bodies = await cast(Any, self._redis.lrange(key, 0, limit - 1))
         return [AuditEntry.model_validate_json(b) for b in bodies]
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._redis.aclose()

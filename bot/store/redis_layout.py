@@ -1,9 +1,10 @@
 """The Redis store's key layout version and its migrations, so a Redis written by an earlier release keeps its data.
 
 The version is the integer under ``{prefix}schema`` (absent: 0, the first release's layout). ``MIGRATIONS[n - 1]``
-takes the data from version n - 1 to n; the version is raised after each one. Several processes may start on
-one Redis at once, so every migration must be idempotent (two running it together is harmless) and the version
-only ever goes up.
+takes the data from version n - 1 to n; the version is raised after each one. They run when the store is
+opened, before it serves anything, on a plain (blocking) client: opening is start-up work, as SQLite's is.
+Several processes may start on one Redis at once, so every migration must be idempotent (two running it
+together is harmless) and the version only ever goes up.
 
 Adding a migration: append a function, never edit one that has shipped, and add a fixture of the layout it
 upgrades from to the upgrade test.
@@ -13,16 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
+from redis import Redis
+from redis.client import Pipeline
 
 from bot.ports import StoreVersionError
 
 Keys = Callable[..., str]  # the store's key maker: ("convs", "in", c) -> "{prefix}convs:in:c"
-Migration = Callable[[Redis, Keys], Awaitable[None]]
+Migration = Callable[[Redis, Keys], None]
 
 VERSION_KEY = "schema"
 
@@ -39,32 +40,31 @@ def conversation_member(conversation: str, who: str) -> str:
     return json.dumps([conversation, who])
 
 
-async def _participants(redis: Redis, k: Keys) -> None:
+def _participants(redis: Redis, k: Keys) -> None:
     """1: who has spoken in each conversation (``people:{member}``, a set of user ids) and, per user, the
     conversations they spoke in (``convs:spoke:{user}``, scored by when they last spoke there). Version 0 kept
     only each conversation's last speaker (``convs:user:{user}``, now gone): that much is backfilled; who spoke
     before them cannot be recovered (they are added again when they next speak)."""
-    members = cast(list[str], await redis.zrange(k("convs"), 0, -1))
-    for member in members:
-        await _backfill(redis, k, member)
-    stale = [key async for key in redis.scan_iter(match=_glob_literal(k("convs", "user", "")) + "*", count=500)]
+    for member in cast(list[str], redis.zrange(k("convs"), 0, -1)):
+        _backfill(redis, k, member)
+    stale = list(redis.scan_iter(match=_glob_literal(k("convs", "user", "")) + "*", count=500))
     for start in range(0, len(stale), 500):
-        await redis.delete(*stale[start : start + 500])
+        redis.delete(*stale[start : start + 500])
 
 
-async def _backfill(redis: Redis, k: Keys, member: str) -> None:
+def _backfill(redis: Redis, k: Keys, member: str) -> None:
     record = k("conv", member)
 
-    async def add(pipe: Pipeline) -> None:
+    def add(pipe: Pipeline) -> None:
         # Watching the record: a conversation deleted (or spoken in) meanwhile is read again, never resurrected.
-        user = await cast(Any, pipe.hget(record, "user_id"))
-        score = await pipe.zscore(k("convs"), member)
+        user = cast(str | None, pipe.hget(record, "user_id"))
+        score = pipe.zscore(k("convs"), member)
         cast(Any, pipe).multi()  # (untyped in redis-py)
         if user and score is not None:
             pipe.zadd(k("convs", "spoke", user), {member: score}, nx=True)
             pipe.sadd(k("people", member), user)
 
-    await redis.transaction(add, record)
+    redis.transaction(add, record)
 
 
 def _glob_literal(text: str) -> str:
@@ -76,14 +76,14 @@ MIGRATIONS: tuple[Migration, ...] = (_participants,)
 LATEST = len(MIGRATIONS)
 
 
-async def upgrade(redis: Redis, k: Keys) -> None:
+def upgrade(redis: Redis, k: Keys) -> None:
     """Bring the data under the prefix to ``LATEST``; StoreVersionError if it is newer."""
-    found = int(await redis.get(k(VERSION_KEY)) or 0)
+    found = int(cast(str | None, redis.get(k(VERSION_KEY))) or 0)
     if found > LATEST:
         raise StoreVersionError(
             f"the Redis state was written by a newer charbridge (layout version {found}; this release knows up "
             f"to {LATEST}): run that release or a later one"
         )
     for number in range(found + 1, LATEST + 1):
-        await MIGRATIONS[number - 1](redis, k)
-        await cast(Any, redis.eval(_RAISE_VERSION, 1, k(VERSION_KEY), str(number)))
+        MIGRATIONS[number - 1](redis, k)
+        redis.eval(_RAISE_VERSION, 1, k(VERSION_KEY), str(number))

@@ -21,6 +21,7 @@ from bot.ports import EVERYONE, StateStore, StoreVersionError
 from bot.store.redis import RedisStateStore
 from bot.store.sqlite import SqliteStateStore
 from config.settings import BridgeSettings, Settings
+from tests.conftest import free_port
 
 StoreFactory = Callable[[], StateStore]
 
@@ -286,7 +287,6 @@ async def test_a_deleted_conversation_forgets_its_participants(store: StateStore
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_data_of_a_newer_layout_is_refused(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """A downgrade must not read (or write) data it does not understand."""
-    store: StateStore
     if kind == "sqlite":
         path = tmp_path / "state.sqlite3"
         await SqliteStateStore(path).close()  # the file, at this release's version
@@ -299,12 +299,8 @@ async def test_data_of_a_newer_layout_is_refused(kind: str, tmp_path: Path, requ
     client = redis.Redis.from_url(url)
     client.set("test:schema", 99)
     client.close()
-    store = RedisStateStore(url, prefix="test:")
-    try:
-        with pytest.raises(StoreVersionError, match=r"newer charbridge.*version 99"):
-            await store.get_preset("ada")
-    finally:
-        await store.close()
+    with pytest.raises(StoreVersionError, match=r"newer charbridge.*version 99"):
+        RedisStateStore(url, prefix="test:")
 
 
 async def test_expired_markers_are_purged_from_sqlite(tmp_path: Path, clock: VirtualClock) -> None:
@@ -343,4 +339,11 @@ def test_charbridge_run_reports_a_newer_sqlite_file_in_one_line(tmp_path: Path) 
     with sqlite3.connect(sqlite_path(settings)) as db:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(StartupError, match=r"^the SQLite state was written by a newer charbridge \(schema version 99"):
+        open_store(settings)
+
+
+def test_charbridge_run_reports_an_unreachable_redis_in_one_line(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = Settings(bridge=BridgeSettings(data_dir=tmp_path), storage={"redis_url": url})
+    with pytest.raises(StartupError, match=r"^cannot use the Redis at storage.redis_url: .*refused"):
         open_store(settings)
