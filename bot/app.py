@@ -16,7 +16,7 @@ from bot.conversations import ConversationBook
 from bot.door import Door
 from bot.errors import StartupError
 from bot.npc import NpcService
-from bot.ports import RoomQueue, StateStore
+from bot.ports import RoomQueue, StateStore, StoreError
 from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
 from bot.router import Router
@@ -35,14 +35,18 @@ def sqlite_path(settings: Settings) -> Path:
 
 
 def open_store(settings: Settings) -> StateStore:
-    if settings.storage.uses_redis:
-        from bot.store.redis import RedisStateStore
+    """The configured store, its data brought up to date (a StartupError when it cannot be opened)."""
+    try:
+        if settings.storage.uses_redis:
+            from bot.store.redis import RedisStateStore
 
-        assert settings.storage.redis_url is not None
-        return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
-    from bot.store.sqlite import SqliteStateStore
+            assert settings.storage.redis_url is not None
+            return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
+        from bot.store.sqlite import SqliteStateStore
 
-    return SqliteStateStore(sqlite_path(settings))
+        return SqliteStateStore(sqlite_path(settings))
+    except StoreError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def build_upstreams(settings: Settings) -> dict[str, Upstream]:

@@ -17,8 +17,19 @@ T = TypeVar("T")
 EVERYONE = "*"
 
 
+class StoreError(Exception):
+    """The store cannot open its data; the message says why in one line (and holds no secret)."""
+
+
+class StoreVersionError(StoreError):
+    """The stored data has a layout newer than this release knows (written by a later charbridge)."""
+
+
 class StateStore(ABC):
-    """Durable state: presets made by admins, bindings, upstream chat ids, dedupe markers, the audit log."""
+    """Durable state: presets made by admins, bindings, upstream chat ids, dedupe markers, the audit log.
+
+    The stored layout is versioned: opening a store brings data written by an earlier release up to date (its
+    migrations) before it serves anything, and refuses data newer than it knows (StoreVersionError)."""
 
     # presets (admin-made; file presets live in the config and are merged by the preset catalog)
     @abstractmethod
@@ -63,7 +74,8 @@ class StateStore(ABC):
     # conversation activity
     @abstractmethod
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
-        """Count one exchange (a user message and the reply) and remember the last message."""
+        """Count one exchange (a user message and the reply), remember the last message and its speaker, and
+        add the speaker to the conversation's participants."""
 
     @abstractmethod
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None: ...
@@ -77,12 +89,13 @@ class StateStore(ABC):
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        """Most recently updated first, filtered by the last speaker, the conversation and/or the platform
-        (the part of the conversation key before the first colon); with the total."""
+        """Most recently updated first (by anyone), with the total. Filters combine: ``user_id`` keeps the
+        conversations that user has spoken in (not only those they spoke in last), ``conversation`` the records
+        of that conversation key, ``platform`` the keys before whose first colon it stands."""
 
     @abstractmethod
     async def delete_conversation(self, conversation: str, who: str) -> bool:
-        """Forget a conversation's record and its upstream chat id."""
+        """Forget a conversation's record, its participants and its upstream chat id."""
 
     # dedupe markers
     @abstractmethod

@@ -21,13 +21,12 @@ from adapters.http.schemas import (
     ConversationSummary,
     HistoryMessage,
     ListConversationsQuery,
+    epoch_millis,
 )
 from bot.conversations import ConversationBook
 from bot.models import ConversationRecord, ReplyError
 from bot.ports import EVERYONE
 from bot.upstream.base import UpstreamError
-
-# Page size when scanning the store for HTTP conversations (see Conversations.summaries).
 
 
 class Conversations:
@@ -36,6 +35,8 @@ class Conversations:
         self._retry_after = upstream_retry_after
 
     async def summaries(self, query: ListConversationsQuery) -> ConversationListData:
+        """Most recently active first; ``userId`` keeps the conversations that user has spoken in, ``groupId``
+        those of the group (both: the user's conversation there); ``total`` counts the same filter."""
         user = user_key(query.user_id) if query.user_id is not None else None
         conversation = group_conversation(query.group_id) if query.group_id is not None else None
         records, total = await self._book.records(
@@ -53,7 +54,9 @@ class Conversations:
             error = ReplyError(code=exc.code.value, message=exc.user_message)
             raise from_reply_error(error, exc.retry_after or self._retry_after) from None
         messages = [
-            HistoryMessage(role="user" if t.is_human else "assistant", content=t.text, timestamp=t.created_at)
+            HistoryMessage(
+                role="user" if t.is_human else "assistant", content=t.text, timestamp=epoch_millis(t.created_at)
+            )
             for t in turns
         ]
         summary = _summary(ref, record, preset)
@@ -105,5 +108,5 @@ def _summary(ref: ConversationRef, record: ConversationRecord | None, preset: st
         preset=preset,
         message_count=record.message_count if record is not None else 0,
         last_message=record.last_message if record is not None else "",
-        updated_at=record.updated_at if record is not None else None,
+        updated_at=epoch_millis(record.updated_at) if record is not None else None,
     )

@@ -1,12 +1,14 @@
 """The Redis state store, for several processes (and machines) sharing one state.
 
 Keys (all under a configurable prefix):
+  schema -> the layout version (``redis_layout``: brought up to date when the store is opened)
   preset:{name} -> JSON        presets            (set of names)
   binding:{conversation} -> JSON   bindings       (set of conversations)
   chats:{conversation} -> hash who -> chat id
   conv:{member} -> hash (fields of ConversationRecord), member = JSON [conversation, who]
-  convs, convs:user:{user_id}, convs:in:{conversation}, convs:platform:{platform} -> sorted sets of
-    members by last update
+  convs, convs:in:{conversation}, convs:platform:{platform} -> sorted sets of members by last update
+  people:{member} -> set of the user ids who spoke in it
+  convs:spoke:{user_id} -> sorted set of the members the user spoke in, by when they last did
   marker:{key} -> "1" with a TTL (SET NX PX)
   value:{key} -> string with a TTL (SET PX)
   audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
@@ -14,21 +16,35 @@ Keys (all under a configurable prefix):
 
 from __future__ import annotations
 
-import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset, utcnow
-from bot.ports import StateStore
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset
+from bot.ports import StateStore, StoreError
+from bot.store.redis_layout import conversation_member, upgrade
 
 AUDIT_CAP = 1000
 
 
 class RedisStateStore(StateStore):
-    def __init__(self, url: str, prefix: str = "charbridge:") -> None:
-        self._redis: Redis = Redis.from_url(url, decode_responses=True)
+    """``clock`` gives the time in epoch seconds for when conversations were updated (Redis itself expires
+    markers and values)."""
+
+    def __init__(self, url: str, prefix: str = "charbridge:", clock: Callable[[], float] = time.time) -> None:
         self._p = prefix
+        self._clock = clock
+        try:
+            with redis.Redis.from_url(url, decode_responses=True) as blocking:  # start-up work, as SQLite's
+                upgrade(blocking, self._k)
+        except redis.RedisError as exc:
+            raise StoreError(f"cannot use the Redis at storage.redis_url: {exc}") from None
+        self._redis: Redis = Redis.from_url(url, decode_responses=True)
 
     def _k(self, *parts: str) -> str:
         return self._p + ":".join(parts)
@@ -106,15 +122,11 @@ class RedisStateStore(StateStore):
         return dict(await cast(Any, self._redis.hgetall(self._k("chats", conversation))))
 
     # conversation activity
-    @staticmethod
-    def _member(conversation: str, who: str) -> str:
-        return json.dumps([conversation, who])
-
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
-        member = self._member(conversation, who)
+        member = conversation_member(conversation, who)
         key = self._k("conv", member)
-        previous_user = await cast(Any, self._redis.hget(key, "user_id"))
-        now = utcnow()
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        score = {member: now.timestamp()}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(key, "message_count", 2)
             pipe.hset(
@@ -128,17 +140,18 @@ class RedisStateStore(StateStore):
                     "updated_at": now.isoformat(),
                 },
             )
-            score = {member: now.timestamp()}
             pipe.zadd(self._k("convs"), score)
-            pipe.zadd(self._k("convs", "user", user_id), score)
             pipe.zadd(self._k("convs", "in", conversation), score)
             pipe.zadd(self._k("convs", "platform", conversation.partition(":")[0]), score)
-            if previous_user and previous_user != user_id:
-                pipe.zrem(self._k("convs", "user", previous_user), member)
+            pipe.sadd(self._k("people", member), user_id)
+            pipe.zadd(self._k("convs", "spoke", user_id), score)
             await pipe.execute()
 
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
-        fields = await cast(Any, self._redis.hgetall(self._k("conv", self._member(conversation, who))))
+        return await self._record(conversation_member(conversation, who))
+
+    async def _record(self, member: str) -> ConversationRecord | None:
+        fields = await cast(Any, self._redis.hgetall(self._k("conv", member)))
         return ConversationRecord.model_validate(fields) if fields else None
 
     async def list_conversations(
@@ -149,45 +162,48 @@ class RedisStateStore(StateStore):
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        # The most specific index answers; any further filter is applied to what it holds.
+        # Every index holds members; "convs" and the per-conversation and per-platform ones are scored by the
+        # last update. One of those alone is read a page at a time; filters together (or a user's index, whose
+        # scores are that user's own times) are intersected with "convs" weighing 0, so the last update orders.
+        filters: list[str] = []
+        if user_id is not None:
+            filters.append(self._k("convs", "spoke", user_id))
         if conversation is not None:
-            index = self._k("convs", "in", conversation)
-        elif user_id is not None:
-            index = self._k("convs", "user", user_id)
-        elif platform is not None:
-            index = self._k("convs", "platform", platform)
+            filters.append(self._k("convs", "in", conversation))
+        if platform is not None:
+            filters.append(self._k("convs", "platform", platform))
+        if not filters or (len(filters) == 1 and user_id is None):
+            index = filters[0] if filters else self._k("convs")
+            total = int(await self._redis.zcard(index))
+            members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
         else:
-            index = self._k("convs")
-        filters = sum(f is not None for f in (user_id, conversation, platform))
-        if filters > 1:
-            members = cast(list[str], await self._redis.zrevrange(index, 0, -1))
-            records = [
-                r
-                for r in await self._records(members)
-                if (user_id is None or r.user_id == user_id) and (platform is None or _platform(r) == platform)
-            ]
-            return records[offset : offset + limit], len(records)
-        total = await self._redis.zcard(index)
-        members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
-        return await self._records(members), int(total)
-
-    async def _records(self, members: list[str]) -> list[ConversationRecord]:
-        records = [await self.get_conversation(*json.loads(m)) for m in members]
-        return [r for r in records if r is not None]
+            weights = {self._k("convs"): 1} | dict.fromkeys(filters, 0)
+            scored = cast(list[tuple[str, float]], await self._redis.zinter(weights, aggregate="SUM", withscores=True))
+            # ZREVRANGE's order: by score, ties by member, both descending
+            ranked = sorted(scored, key=lambda pair: (pair[1], pair[0]), reverse=True)
+            total = len(ranked)
+            members = [member for member, _ in ranked[offset : offset + limit]]
+        records = [await self._record(member) for member in members]
+        return [r for r in records if r is not None], total
 
     async def delete_conversation(self, conversation: str, who: str) -> bool:
-        member = self._member(conversation, who)
-        key = self._k("conv", member)
-        user_id = await cast(Any, self._redis.hget(key, "user_id"))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
+        member = conversation_member(conversation, who)
+        people = self._k("people", member)
+
+        async def delete(pipe: Pipeline) -> None:
+            # Watching the participants: one who speaks meanwhile is read again, so no index keeps them.
+            speakers = await cast(Any, pipe.smembers(people))
+            cast(Any, pipe).multi()  # (untyped in redis-py)
+            pipe.delete(self._k("conv", member))
             pipe.hdel(self._k("chats", conversation), who)
             pipe.zrem(self._k("convs"), member)
             pipe.zrem(self._k("convs", "in", conversation), member)
             pipe.zrem(self._k("convs", "platform", conversation.partition(":")[0]), member)
-            if user_id:
-                pipe.zrem(self._k("convs", "user", user_id), member)
-            deleted, *_ = await pipe.execute()
+            for user_id in sorted(speakers):
+                pipe.zrem(self._k("convs", "spoke", user_id), member)
+            pipe.delete(people)
+
+        deleted, *_ = await self._redis.transaction(delete, people)
         return bool(deleted)
 
     # markers
@@ -219,7 +235,3 @@ class RedisStateStore(StateStore):
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-
-def _platform(record: ConversationRecord) -> str:
-    return record.conversation.partition(":")[0]
