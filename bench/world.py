@@ -16,12 +16,13 @@ from typing import Any
 
 from adapters.telegram.adapter import TelegramAdapter
 from bench.baselines import Streamer
-from bot.app import Core, build_upstreams
+from bot.core import Core
 from bot.door import Door
 from bot.models import ChatRequest, Preset, ReplyEvent, ReplyFinal, ReplySnapshot
 from bot.relay import PacingPolicy
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, HistoryTurn, NewChat, ReplyStream, Upstream
+from charbridge.app import build_upstreams
 from config.settings import Settings
 from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
 from sandbox.fakes.telegram import FakeTelegram

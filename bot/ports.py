@@ -1,6 +1,6 @@
 """The infrastructure ports. Each has an embedded implementation (the default) and a Redis one.
 
-The application picks one implementation per port at start-up (``bot.app``); nothing else knows which.
+The application picks one implementation per port at start-up (``charbridge.app``); nothing else knows which.
 """
 
 from __future__ import annotations

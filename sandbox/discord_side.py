@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from adapters.discord.normalize import conversation_id, user_key
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, ReplyTarget
+from config.settings import Settings
 from sandbox.demo import SandboxTiming
 from sandbox.discord_slash import parse_slash
 from sandbox.discord_view import DiscordView
@@ -71,8 +72,8 @@ class DiscordSide:
         await self.fake.start()
         return discord_section(self.fake.api_base, self.fake.gateway_url, self.fake.guild.id, self._timing)
 
-    async def start(self, core: Core) -> None:
-        await self._real.start(core)
+    async def start(self, core: Core, settings: Settings) -> None:
+        await self._real.start(core, settings)
 
     async def stop(self) -> None:
         await self._real.stop()

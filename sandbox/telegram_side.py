@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, ReplyTarget
+from config.settings import Settings
 from sandbox.demo import SandboxTiming
 from sandbox.fakes.telegram import Chat, FakeTelegram, User
 from sandbox.fakes.telegram.world import MemberStatus
@@ -42,8 +43,8 @@ class TelegramSide:
         await self.fake.start()
         return telegram_section(self.fake.base_url, self.fake.base_file_url, self._timing)
 
-    async def start(self, core: Core) -> None:
-        await self._real.start(core)
+    async def start(self, core: Core, settings: Settings) -> None:
+        await self._real.start(core, settings)
 
     async def stop(self) -> None:
         await self._real.stop()

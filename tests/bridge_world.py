@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.app import Core, build_upstreams, open_store
+from bot.core import Core
 from bot.models import Preset
 from bot.relay import PacingPolicy
+from charbridge.app import build_upstreams, open_store
 from config.settings import Settings
 from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.settings import characterai_section

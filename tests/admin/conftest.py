@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from bot.admin import AdminCommands, AdminResult
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, Preset, ReplyEvent, ReplyTarget
 from bot.ports import StateStore
 from bot.store.redis import RedisStateStore

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import Binding, ChatRequest, Preset, ReplyTarget
 from bot.plans import Say, Skip, Stream
 from bot.ports import StateStore
@@ -37,7 +37,9 @@ class CountingStore:
         return counted
 
 
-def message(number: int, *, mentions: bool = True, thread: str | None = None, command: str | None = None) -> ChatRequest:
+def message(
+    number: int, *, mentions: bool = True, thread: str | None = None, command: str | None = None
+) -> ChatRequest:
     return ChatRequest(
         platform="telegram",
         conversation_id="telegram:-100",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import Binding, ChatRequest, Preset, ReplyTarget
 from bot.plans import Say, Skip, Stream
 from bot.ports import EVERYONE

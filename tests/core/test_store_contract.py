@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.app import StartupError, open_store, sqlite_path
+from bot.errors import StartupError
 from bot.models import AuditEntry, Binding, Preset
 from bot.ports import EVERYONE, StateStore, StoreVersionError
 from bot.store.redis import RedisStateStore
 from bot.store.sqlite import SqliteStateStore
+from charbridge.app import open_store, sqlite_path
 from config.settings import BridgeSettings, Settings
 from tests.conftest import free_port
 

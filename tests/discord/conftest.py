@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import Binding, Preset
 from bot.ports import EVERYONE
 from bot.relay import PacingPolicy

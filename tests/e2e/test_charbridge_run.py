@@ -67,7 +67,7 @@ async def test_run_answers_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path)
     config = config_file(tmp_path / "charbridge.toml", cai, telegram)
     log_file = (tmp_path / "bridge.log").open("wb")  # a file, not a pipe: DEBUG output must never stall it
     bridge = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        sys.executable, "-m", "charbridge", "run", "--config", str(config),
         cwd=tmp_path, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -131,7 +131,7 @@ character_id = "ada"
     )
     log_file = (tmp_path / "bridge.log").open("wb")
     bridge = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        sys.executable, "-m", "charbridge", "run", "--config", str(config),
         cwd=tmp_path, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     expected = ADA.reply_to("who are you?")

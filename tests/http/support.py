@@ -17,11 +17,12 @@ from aiohttp_sse_client2 import client as sse_client  # type: ignore[import-unty
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from adapters.http.adapter import HttpAdapter
-from bot.app import Core, sqlite_path
+from bot.core import Core
 from bot.models import Preset
 from bot.ports import StateStore
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import Upstream
+from charbridge.app import sqlite_path
 from config.settings import Settings
 from tests.core.scripted_upstream import ScriptedUpstream
 

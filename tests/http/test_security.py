@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.http.adapter import HttpAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.errors import StartupError
 from bot.store.sqlite import SqliteStateStore
 from tests.core.scripted_upstream import ScriptedUpstream

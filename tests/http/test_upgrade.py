@@ -16,10 +16,10 @@ import pytest
 import redis
 
 from adapters.http.identity import encode_conversation_id
-from bot.app import sqlite_path
 from bot.ports import EVERYONE, StateStore
 from bot.store import redis_layout, sqlite_schema
 from bot.store.redis import RedisStateStore
+from charbridge.app import sqlite_path
 from config.settings import Settings
 from tests.core.scripted_upstream import ScriptedUpstream
 from tests.http.support import Served, StoreClock, StoreOpener, make_settings, serve, sqlite_store

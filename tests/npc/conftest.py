@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, NpcCharacter, Preset, ReplyTarget
 from bot.npc import NpcItem, NpcNotice, NpcReply
 from bot.store.sqlite import SqliteStateStore

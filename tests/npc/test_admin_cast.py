@@ -10,7 +10,7 @@ import pytest
 
 from bot.admin import AdminResult
 from bot.admin.parse import USAGE
-from bot.app import Core
+from bot.core import Core
 from bot.models import NpcCharacter, Preset
 from bot.npc import NpcReply
 from bot.npc.turns import room_who

@@ -38,7 +38,7 @@ def sandbox_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def sandbox_command(*args: str, scale: str = TIME_SCALE) -> list[str]:
-    return [sys.executable, "-m", "bot.cli", "sandbox", "--time-scale", scale, *args]
+    return [sys.executable, "-m", "charbridge", "sandbox", "--time-scale", scale, *args]
 
 
 def run_script(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.admin.permissions import REFUSALS, Access
 from bot.admin.render import bound
-from bot.cli import main
+from charbridge.cli import main
 from sandbox.demo import demo_presets
 from sandbox.fakes.characterai import DEMO_CHARACTERS
 from tests.sandbox.support import (

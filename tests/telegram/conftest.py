@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import Preset
 from bot.relay import PacingPolicy
 from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI

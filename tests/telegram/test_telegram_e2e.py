@@ -8,9 +8,9 @@ import random
 import re
 from pathlib import Path
 
-from bot.app import SQLITE_FILE
 from bot.models import Binding
 from bot.store.redis import RedisStateStore
+from charbridge.app import SQLITE_FILE
 from sandbox.fakes.telegram.world import StoredMessage
 from tests.telegram.conftest import CHARACTERS, TelegramWorld, close_world, open_world
 

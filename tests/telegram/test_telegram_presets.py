@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.app import SQLITE_FILE
+from charbridge.app import SQLITE_FILE
 from sandbox.fakes.telegram.world import Chat, User
 from tests.telegram.conftest import CHARACTERS, TelegramWorld
 

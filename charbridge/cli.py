@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.app import Core, DataDirLock, build_upstreams, open_store, secrets_of, sqlite_path
+from bot.core import Core
 from bot.errors import StartupError
 from bot.logsetup import configure_logging
+from bot.store.lock import DataDirLock
+from charbridge.app import build_upstreams, open_store, secrets_of, sqlite_path
 from config.loader import ConfigError, load_settings, resolve_config_path
 from config.settings import Settings
 
@@ -84,10 +86,11 @@ def _time_scale(value: str) -> float:
 
 def _sandbox(args: argparse.Namespace) -> int:
     from sandbox.runner import SandboxOptions, run_sandbox
+    from sandbox.world import Wiring
 
     chosen = {"script": args.script, "data_dir": args.data_dir, "time_scale": args.time_scale}
     options = SandboxOptions(show_edits=args.show_edits, **{k: v for k, v in chosen.items() if v is not None})
-    return run_sandbox(options)
+    return run_sandbox(options, Wiring(open_store=open_store, build_upstreams=build_upstreams))
 
 
 def _load(path: Path | None) -> tuple[Settings, Path | None]:
