@@ -160,15 +160,15 @@ async def test_without_the_message_content_intent_guild_messages_arrive_blank() 
         await task
 
 
-async def test_with_the_intent_or_the_rule_switched_off_everything_is_readable() -> None:
-    for config, intent in ((fast_config(), True), (fast_config(enforce_message_content_intent=False), False)):
-        async with FakeDiscord(config) as server:
-            client, task = await start_client(server, message_content=intent)
-            await server.user_sends("general", "alice", "plain chatter")
-            await server.wait_for(lambda: client.received)
-            assert client.received[0].content == "plain chatter"
-            await client.close()
-            await task
+@pytest.mark.parametrize(("enforced", "intent"), [(True, True), (False, False)], ids=["intent", "rule-off"])
+async def test_with_the_intent_or_the_rule_switched_off_everything_is_readable(enforced: bool, intent: bool) -> None:
+    async with FakeDiscord(fast_config(enforce_message_content_intent=enforced)) as server:
+        client, task = await start_client(server, message_content=intent)
+        await server.user_sends("general", "alice", "plain chatter")
+        await server.wait_for(lambda: client.received)
+        assert client.received[0].content == "plain chatter"
+        await client.close()
+        await task
 
 
 # --- inbound messages -------------------------------------------------------------------------------

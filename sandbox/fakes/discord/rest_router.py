@@ -126,9 +126,9 @@ class RestRouter:
         limiter = core.limiter
         now = limiter.now()
         for rule in core.faults:
-            if rule.status == 429 and now < rule.blocked_until - limiter.grace:
-                if rule.applies_to(request.method, request.path):
-                    limiter.penalty(f"fault:{rule.path_pattern}", rule.blocked_until - now)
+            early = rule.status == 429 and now < rule.blocked_until - limiter.grace
+            if early and rule.applies_to(request.method, request.path):
+                limiter.penalty(f"fault:{rule.path_pattern}", rule.blocked_until - now)
         for rule in core.faults:
             if rule.matches(request.method, request.path):
                 rule.hits += 1
