@@ -151,3 +151,12 @@ async def test_several_npcs_answering_at_once_stay_under_the_channel_webhook_cap
         assert len(executes) == 5 > CAP  # more than one window's worth, each accepted at once
     finally:
         await close_world(world)
+
+
+async def test_npc_with_an_invisible_message_gets_the_usage_and_asks_nobody(world: DiscordWorld) -> None:
+    dc = world.discord
+    await world.bind("general", "party")
+    record = await dc.slash("general", "alice", "npc", character="Zora", message="\u200b\u2060 ")
+    shown = await world.until(lambda: record.original_message_id)
+    await dc.wait_for(lambda: dc.message_view(shown).content.startswith("Usage: /npc"))
+    assert world.cai.received("dm", "create_and_generate_turn") == [] and npc_said(world, "general") == []
