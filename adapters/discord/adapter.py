@@ -56,6 +56,7 @@ ADMIN_NOTICES: dict[Unavailable, str] = {
         "Webhooks) and they will. Until then I answer as myself."
     ),
 }
+NO_TEXT = "✏️ Your message has no text for the character to answer (only text is passed on)."
 PRIVILEGED_INTENTS = (
     "Discord refused the Message Content intent: enable 'Message Content Intent' for the bot in the "
     "developer portal (Applications → your app → Bot → Privileged Gateway Intents)"
@@ -207,7 +208,10 @@ class DiscordAdapter:
         try:
             await self._learn_replied_webhook(message)
             request = normalize_message(message, self._identity)
-            if request is None or not request.text:
+            if request is None:
+                return
+            if not request.text:  # nothing to pass on (an image, only a mention, zero-width characters)
+                await self._nothing_to_answer(message, request)
                 return
             if await self._service.npc.applies(request):
                 if await self._service.first_delivery(request):
@@ -220,6 +224,13 @@ class DiscordAdapter:
             log.exception("handling Discord message %s failed", message.id)
         finally:
             ticket.release()
+
+    async def _nothing_to_answer(self, message: discord.Message, request: ChatRequest) -> None:
+        """Say so when a message for the bot has no text; chatter in an answer-everything channel is ignored."""
+        addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
+        if addressed and await self._service.first_delivery(request):
+            reference = None if request.is_dm else message.to_reference(fail_if_not_exists=False)
+            await self.say_in(message.channel, NO_TEXT, reference)
 
     async def _learn_replied_webhook(self, message: discord.Message) -> None:
         """A reply to a webhook message we do not know may answer a character of ours from before a
@@ -251,6 +262,7 @@ class DiscordAdapter:
             persona = await self._personas.for_request(request)
         sink: ReplySink[Any] = ChannelSink(channel, reply_to=reply_to)
         kind: PolicyKind = "channel"
+        shared: str | None = None  # the channel whose webhooks share Discord's per-channel cap
         problem: tuple[WebhookParent, Unavailable] | None = None
         if persona is not None:
             sink = ChannelSink(channel, prefix=persona.bold_name, reply_to=reply_to)
@@ -259,9 +271,10 @@ class DiscordAdapter:
                 found = await self._webhooks.get(parent)
                 if isinstance(found, discord.Webhook):
                     sink, kind = self._webhook_sink(found, persona, channel, parent), "webhook"
+                    shared = f"discord:channel-webhooks:{parent.id}"
                 else:
                     problem = (parent, found)
-        result = await self._relay(events, sink, await self._policy(request, kind))
+        result = await self._relay(events, sink, await self._policy(request, kind), shared=shared)
         if problem is not None:
             await self._tell_admins(channel, *problem)
         return result
@@ -359,10 +372,10 @@ class DiscordAdapter:
         return await self._service.pacing(request, self._policies[kind])
 
     async def _relay(
-        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy
+        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy, shared: str | None = None
     ) -> RelayResult[Any]:
         with self._tracked():
-            result = await relay_reply(events, sink, policy, self._budgets)
+            result = await relay_reply(events, sink, policy, self._budgets, shared=shared)
         if not result.delivered:
             log.warning("a reply into %s was not fully delivered", sink.destination)
         return result

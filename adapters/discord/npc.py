@@ -17,10 +17,10 @@ import discord
 from discord import app_commands
 
 from adapters.discord.interaction import InteractionAck
-from adapters.discord.normalize import message_key, place_of
+from adapters.discord.normalize import is_blank, message_key, place_of
 from adapters.discord.render import Persona, SentMessage, Speakable, WebhookPost
 from bot.models import ChatRequest, ReplyEvent
-from bot.npc import NPC_COMMAND, NpcItem, NpcNotice, NpcReply, Ticket
+from bot.npc import NPC_COMMAND, NPC_USAGE, NpcItem, NpcNotice, NpcReply, Ticket
 from bot.service import ChatService
 
 log = logging.getLogger("charbridge.discord")
@@ -118,6 +118,9 @@ class DiscordNpc:
         request = request.model_copy(update={"text": f"{name.strip()} {message.strip()}", "command": NPC_COMMAND})
         async with InteractionAck(interaction, defer_after=self._defer_after()) as ack:
             if not await self._service.first_delivery(request):
+                return
+            if is_blank(message) or is_blank(name):
+                await self._voices.answer_ack(ack, f"Usage: {NPC_USAGE} (with some text)")
                 return
             channel = interaction.channel
             if not isinstance(channel, Speakable):
