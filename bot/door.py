@@ -19,16 +19,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from bot.admin import AdminCommands
 from bot.conversations import ConversationBook
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
-from bot.npc import NpcService, Ticket, is_npc_preset
+from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
 from bot.npc.service import NO_CAST
 from bot.plans import Cast, Plan, Say, Skip, Stream
 from bot.router import Route, Router
 from bot.service import NO_PRESET, ChatService, ConversationStatus
+from bot.text import is_blank
 
 AdminCheck = Callable[[], Awaitable[bool]]
 
 ADMIN_COMMANDS = frozenset({"preset", "character"})
 CHAT_USAGE = "Usage: /chat <message>"
+NO_TEXT = "✏️ Your message has no text for the character to answer (only text is passed on)."
 HELP_TEXT = (
     "Talk to the character here.\n"
     "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
@@ -85,8 +87,9 @@ class Door:
         route = await self._router.resolve(request)
         if request.command is not None:
             return await self._command(request, route, ticket, is_admin or _nobody_is_admin)
-        if not request.text.strip():
-            return Skip("empty")
+        if is_blank(request.text):  # an image, only a mention, zero-width characters: nothing to pass on
+            addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
+            return Say(NO_TEXT, error="invalid") if addressed else Skip("empty")
         if route is not None and is_npc_preset(route.preset):
             return self._cast(request, route, ticket)
         if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
@@ -112,12 +115,14 @@ class Door:
         pacing = route.preset.pacing if route is not None else {}
         match command:
             case "chat":
-                if not request.text.strip():
+                if is_blank(request.text):
                     return Say(CHAT_USAGE, error="invalid", pacing=pacing)
                 if route is not None and is_npc_preset(route.preset):
                     return self._cast(request, route, ticket)
                 return self._reply(request, route)
             case "npc":
+                if is_blank(request.text):
+                    return Say(f"Usage: {NPC_USAGE} (with some text)", error="invalid", pacing=pacing)
                 if route is None or not is_npc_preset(route.preset):
                     return Say(NO_CAST, error="invalid", pacing=pacing)
                 return self._cast(request, route, ticket)

@@ -27,8 +27,8 @@ PRESET_NAMES: dict[str, str] = {
 DEFAULT_PRESET = "redbeard"
 
 # The pacing fields that are durations (the rest are counts and factors).
-PACING_TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval",
-                      "retry_delay")  # fmt: skip
+PACING_TIME_FIELDS = ("destination_window", "shared_window", "global_window", "min_interval", "max_interval",
+                      "typing_interval", "retry_delay")  # fmt: skip
 
 
 class SandboxTiming(BaseModel):

@@ -18,7 +18,10 @@ from config.settings import Settings
 from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.settings import characterai_section
 
-TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval", "retry_delay")
+TIME_FIELDS = (
+    "destination_window", "shared_window", "global_window", "min_interval", "max_interval", "typing_interval",
+    "retry_delay",
+)  # fmt: skip
 
 
 def scaled_pacing(policy: PacingPolicy, scale: float) -> dict[str, float]:

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.npc import NPC_COMMAND
+from bot.text import is_blank
 
 log = logging.getLogger("charbridge.discord")
 
@@ -64,7 +65,8 @@ def chat_commands(handle: CommandHandler) -> list[AnyCommand]:
         name, said = character.strip(), message.strip()
         who = discord.utils.escape_markdown(interaction.user.display_name)
         shown = f"💬 **{who}** to **{name}**: {said}"
-        await handle(interaction, command=NPC_COMMAND, text=f"{name} {said}", shown=shown)
+        text = "" if is_blank(name) or is_blank(said) else f"{name} {said}"  # the core answers with the usage
+        await handle(interaction, command=NPC_COMMAND, text=text, shown=shown)
 
     return [chat, reset, regenerate, status, npc]
 

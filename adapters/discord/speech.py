@@ -64,6 +64,7 @@ class Speech:
         name in bold (then telling the admins what is missing); as the bot itself when there is no persona."""
         sink: ReplySink[Any] = ChannelSink(channel, reply_to=reply_to)
         kind: PolicyKind = "channel"
+        shared: str | None = None  # the channel whose webhooks share Discord's per-channel cap
         problem: tuple[WebhookParent, Unavailable] | None = None
         if persona is not None:
             sink = ChannelSink(channel, prefix=persona.bold_name, reply_to=reply_to)
@@ -72,9 +73,10 @@ class Speech:
                 found = await self.webhooks.get(parent)
                 if isinstance(found, discord.Webhook):
                     sink, kind = self._webhook_sink(found, persona, channel, parent), "webhook"
+                    shared = f"discord:channel-webhooks:{parent.id}"
                 else:
                     problem = (parent, found)
-        result = await self.relay(events, sink, policy(self.policies[kind]))
+        result = await self.relay(events, sink, policy(self.policies[kind]), shared=shared)
         if problem is not None:
             await self._tell_admins(channel, *problem)
         return result
@@ -94,10 +96,11 @@ class Speech:
         await self.relay(events, InteractionSink(ack, prefix=prefix), policy)
 
     async def relay(
-        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy
+        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy, shared: str | None = None
     ) -> RelayResult[Any]:
+        """Relay under ``policy``; ``shared`` names a pool of calls several destinations draw from."""
         with self._tracked():
-            result = await relay_reply(events, sink, policy, self._budgets)
+            result = await relay_reply(events, sink, policy, self._budgets, shared=shared)
         if not result.delivered:
             log.warning("a reply into %s was not fully delivered", sink.destination)
         return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from tests.discord.conftest import REX_AVATAR, DiscordWorld
+from tests.discord.conftest import CHARACTERS, REX_AVATAR, DiscordWorld
 
 BOLD_STYLED = "**Rex the Bold**\n"
 
@@ -88,9 +88,11 @@ async def test_in_a_dm_the_bot_speaks_with_the_bold_name(world: DiscordWorld) ->
     dc = world.discord
     await dc.dm("alice", "hello")
     dm = await world.dm_with("alice")
-    key = await world.bind(dm, "styled")
+    await world.wait_for_text(dm, "**Captain Rex**\n" + await world.character_said(f"discord:dm:{dm.id}"))
+    key = await world.bind(dm, "styled")  # once the default preset has answered, not while it does
     await dc.dm("alice", "tell me more")
-    said = await world.character_said(key, replies=1)
+    said = await world.character_said(key, replies=2)
+    assert said == CHARACTERS[0].reply_to("tell me more")
     await world.wait_for_text(dm, BOLD_STYLED + said)
     assert all(m.webhook_id is None for m in world.replies(dm))
     assert not any("Manage Webhooks" in m.content for m in world.replies(dm))

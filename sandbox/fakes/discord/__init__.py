@@ -4,10 +4,16 @@ One aiohttp server does REST under `/api/v10`, the gateway websocket at `/gatewa
 `/_fake/...`. It keeps a small world (one guild "Test Guild" with roles `@everyone`, the bot's managed role
 and a mentionable "fans" role; text channels "general" and "random"; public thread "chat-thread" under
 "general"; users "alice" (guild owner) and "bob"; DMs opened on demand) and enforces Discord's rules:
-2000-character content, `Authorization: Bot <token>` (401), channel permissions (Manage Webhooks -> 403/50013),
-15 webhooks per channel (400/30007), the interaction ack deadline (404/10062), one ack (400/40060), token
-life (401/50027), and fixed-window rate limits answered with 429 + `retry_after` + `Via: 1.1 google`.
-Every bot write is echoed over the gateway (MESSAGE_CREATE / MESSAGE_UPDATE / MESSAGE_DELETE), like Discord.
+2000-character content, no empty or whitespace-only content without embeds/files (400/50006; zero-width
+characters are not whitespace), `Authorization: Bot <token>` (401), channel permissions (Manage Webhooks ->
+403/50013), 15 webhooks per channel (400/30007), the interaction ack deadline (404/10062), one ack
+(400/40060), token life (401/50027), and fixed-window rate limits answered with 429 + `retry_after` +
+`Via: 1.1 google`. Every bot write is echoed over the gateway (MESSAGE_CREATE / MESSAGE_UPDATE /
+MESSAGE_DELETE), like Discord. A bot that identified without the MESSAGE_CONTENT intent (1 << 15) gets guild
+messages that neither mention it nor reply to it with `content`, `embeds`, `attachments` and `components`
+blanked (`enforce_message_content_intent`, on by default; DMs and the bot's own messages are exempt, its
+webhooks' are not). An interaction callback answers 204 without a body unless asked `?with_response=true`
+(discord.py always sends `with_response=1`), then 200 with the interaction callback response.
 
 Pointing discord.py at it (process-global class attributes: set them before `login`/`start`, restore after)::
 
@@ -27,7 +33,7 @@ frames. Tests may override the public `Client.before_identify_hook` to skip its 
 
 In-process use::
 
-    fake = FakeDiscord(FakeDiscordConfig(heartbeat_interval=0.5, ack_deadline=0.3))
+    fake = FakeDiscord(FakeDiscordConfig(heartbeat_interval=0.5))
     await fake.start(host="127.0.0.1", port=0)     # or: async with FakeDiscord(...) as fake:
     ...; await fake.stop()
 
@@ -38,9 +44,9 @@ Look-ups: `channel(id_or_name)`, `user(id_or_username)`, `dm_channel(user)`.
 
 Driver API (channels and users may be given as objects, ids or names):
 
-- `await user_sends(channel, user, content, mention_bot=False, reply_to=None) -> StoredMessage`:
+- `await user_sends(channel, user, content, mention_bot=False, reply_to=None, ping_author=True) -> StoredMessage`:
   a user posts in a channel, thread or DM; fills `mentions`, `member`, `message_reference`.
-  A reply pings the replied-to author, as the Discord client does by default.
+  A reply pings the replied-to author, as the Discord client does by default (`ping_author=False`: "@ off").
 - `await dm(user, content)`: a user writes to the bot in a DM.
 - `await slash(channel, user, name, options=None, **options) -> InteractionRecord`: `/name opt:value`
   as INTERACTION_CREATE (str/int/bool/float options). The record tracks `ack_type`, `ack_delay` (seconds from
@@ -59,8 +65,11 @@ Driver API (channels and users may be given as objects, ids or names):
   `heartbeats`, `typing`. Individual events: `limiter.counters.events`.
 - `await set_manage_webhooks(channel, allowed)`, `await set_bot_permission(channel, permission_bit, allowed)`:
   a member overwrite for the bot, announced with CHANNEL_UPDATE.
-- `fail_next(method, path_regex, status, code=0, message=..., times=1, retry_after=0.1, via=True)`: scripted
-  REST failures (for example 404 on an edit, or a 429 without `Via`, which discord.py raises instead of retrying).
+- `fail_next(method, path_regex, status, code=0, message=..., times=1, retry_after=0.1, via=True, scope="user")`:
+  scripted REST failures (for example 404 on an edit, or a 429 without `Via`, which discord.py raises instead of
+  retrying); a matching request sent before an injected 429's `retry_after` elapsed counts as a penalty.
+- `advance_interaction_clock(seconds)`: the interactions' time jumps ahead (their 3 s ack deadline and 15 min
+  token life run out without a test waiting for them).
 - Gateway faults: `await drop_gateway(code=4000)` (the client RESUMEs; events sent meanwhile are replayed),
   `await send_reconnect()` (op 7), `await invalidate_session(resumable=False)` (op 9: re-IDENTIFY and a second
   on_ready), `set_heartbeat_acks(False)` (zombie connection).
@@ -70,16 +79,19 @@ Driver API (channels and users may be given as objects, ids or names):
 Control API over HTTP (JSON bodies; same semantics as above):
 `GET /_fake/state`, `POST /_fake/messages {channel, user, content, mention_bot?, reply_to?}`,
 `POST /_fake/dm {user, content}`, `POST /_fake/slash {channel, user, name, options}`,
-`GET /_fake/interactions/{id}`, `GET /_fake/channels/{id_or_name}/transcript[?include_deleted=1]`,
+`GET /_fake/interactions/{id}`, `POST /_fake/interactions/advance {seconds}`,
+`GET /_fake/channels/{id_or_name}/transcript[?include_deleted=1]`,
 `POST /_fake/channels/{id_or_name}/manage_webhooks {allowed}`, `GET /_fake/counters`,
 `GET /_fake/calls[?method=&route=]`, `POST /_fake/gateway/drop {code}`,
-`POST /_fake/faults {method, path_pattern, status, code?, message?, times?, retry_after?, via?}`.
+`POST /_fake/faults {method, path_pattern, status, code?, message?, times?, retry_after?, via?, scope?}`.
 
 Standalone: `python -m sandbox.fakes.discord --port 8790 [--token T] [--time-scale 0.1]`.
 
 Rate limits (`FakeDiscordConfig`, each None to switch off): `message_rate` per channel, shared by message
 create and edit (5 per 5 s); `webhook_rate` per webhook, shared by execute and webhook-message edits (5 per 2 s);
-`global_rate` for bot-token routes (50 per 1 s; interaction and webhook-token routes are exempt). Responses on
+`webhook_channel_rate` per channel across all its webhooks, executions only, threads counting for their parent
+(30 per 60 s; no headers until hit, then 429 with `X-RateLimit-Scope: shared`); `global_rate` for bot-token
+routes (50 per 1 s; interaction and webhook-token routes are exempt). Responses on
 limited routes carry `X-RateLimit-Limit/-Remaining/-Reset/-Reset-After/-Bucket`; 429s add `Retry-After`,
 `X-RateLimit-Scope` and `Via`. `FakeDiscordConfig.scaled(f)` multiplies every window and deadline by `f`.
 """

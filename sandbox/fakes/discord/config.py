@@ -23,7 +23,9 @@ class FakeDiscordConfig(BaseModel):
     heartbeat_interval: float = Field(default=2.0, gt=0, description="sent in HELLO")
     zlib_stream: bool = Field(default=False, description="send zlib-stream binary frames instead of text")
     enforce_message_content_intent: bool = Field(
-        default=False, description="blank content for bots without MESSAGE_CONTENT, like Discord"
+        default=True,
+        description="blank content, embeds, attachments and components of guild messages that neither mention"
+        " the bot nor reply to it for a bot that identified without MESSAGE_CONTENT, like Discord",
     )
     resume_buffer_size: int = Field(default=1000, ge=1)
 
@@ -39,6 +41,10 @@ class FakeDiscordConfig(BaseModel):
     # rate limits; None switches a bucket off
     message_rate: BucketLimit | None = BucketLimit(limit=5, window=5.0)
     webhook_rate: BucketLimit | None = BucketLimit(limit=5, window=2.0)
+    webhook_channel_rate: BucketLimit | None = Field(
+        default=BucketLimit(limit=30, window=60.0),
+        description="executions per channel across all its webhooks (429 with X-RateLimit-Scope: shared)",
+    )
     global_rate: BucketLimit | None = BucketLimit(limit=50, window=1.0)
     penalty_grace: float = Field(
         default=0.002, ge=0, description="tolerance for clock jitter before a retry counts as a penalty"
@@ -57,6 +63,7 @@ class FakeDiscordConfig(BaseModel):
                 "interaction_token_ttl": self.interaction_token_ttl * factor,
                 "message_rate": scale(self.message_rate),
                 "webhook_rate": scale(self.webhook_rate),
+                "webhook_channel_rate": scale(self.webhook_channel_rate),
                 "global_rate": scale(self.global_rate),
             }
         )

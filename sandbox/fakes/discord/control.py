@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from .driver import FakeDriver
 from .models import (
+    AdvanceClock,
     DropGateway,
     InjectDirectMessage,
     InjectFault,
@@ -59,7 +60,12 @@ def add_control_routes(app: web.Application, fake: FakeDriver) -> None:
     async def inject_message(request: web.Request) -> web.Response:
         body = await _body(request, InjectMessage)
         message = await fake.user_sends(
-            body.channel, body.user, body.content, mention_bot=body.mention_bot, reply_to=body.reply_to
+            body.channel,
+            body.user,
+            body.content,
+            mention_bot=body.mention_bot,
+            reply_to=body.reply_to,
+            ping_author=body.ping_author,
         )
         return _model(MessageView.of(fake, message))
 
@@ -78,6 +84,11 @@ def add_control_routes(app: web.Application, fake: FakeDriver) -> None:
     async def transcript(request: web.Request) -> web.Response:
         include_deleted = request.query.get("include_deleted") == "1"
         return _model(list(fake.transcript(request.match_info["channel"], include_deleted=include_deleted)))
+
+    async def advance_interactions(request: web.Request) -> web.Response:
+        body = await _body(request, AdvanceClock)
+        fake.advance_interaction_clock(body.seconds)
+        return json_response({"advanced": body.seconds})
 
     async def counters(request: web.Request) -> web.Response:
         return _model(fake.counters())
@@ -111,6 +122,7 @@ def add_control_routes(app: web.Application, fake: FakeDriver) -> None:
         ("POST", "/_fake/messages", inject_message),
         ("POST", "/_fake/dm", inject_dm),
         ("POST", "/_fake/slash", inject_slash),
+        ("POST", "/_fake/interactions/advance", advance_interactions),
         ("GET", "/_fake/interactions/{interaction_id}", interaction),
         ("GET", "/_fake/channels/{channel}/transcript", transcript),
         ("POST", "/_fake/channels/{channel}/manage_webhooks", manage_webhooks),

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from . import permissions as perms
 from .config import BucketLimit, FakeDiscordConfig
+from .content_intent import as_seen_without_intent
 from .faults import FaultRule
 from .gateway import MESSAGE_CONTENT, GatewayHub, GatewaySession
 from .ids import utcnow
@@ -110,6 +111,7 @@ class FakeCore:
         rules = {
             "messages": self.config.message_rate,
             "webhook": self.config.webhook_rate,
+            "webhook_channel": self.config.webhook_channel_rate,
             "global": self.config.global_rate,
         }
         return rules.get(name)
@@ -177,7 +179,9 @@ class FakeCore:
             description = embed.get("description") or ""
             if len(description) > self.config.max_embed_description:
                 raise too_long(["embeds", index, "description"], self.config.max_embed_description)
-        has_body = content or embeds or payload.get("attachments") or payload.get("sticker_ids")
+        # Discord trims content: whitespace alone is no content (zero-width characters are not whitespace)
+        has_text = content is not None and bool(str(content).strip())
+        has_body = has_text or embeds or payload.get("attachments") or payload.get("sticker_ids")
         if creating and not has_body and not payload.get("components"):
             raise DiscordError(400, EMPTY_MESSAGE, "Cannot send an empty message")
 
@@ -258,7 +262,7 @@ class FakeCore:
     ) -> StoredMessage:
         new_content = message.content if content is None else content
         new_embeds = message.embeds if embeds is None else list(embeds)
-        if not new_content and not new_embeds and not message.attachments:
+        if not new_content.strip() and not new_embeds and not message.attachments:
             raise DiscordError(400, EMPTY_MESSAGE, "Cannot send an empty message")
         channel = self.world.channel(message.channel_id)
         rules = allowed_mentions if allowed_mentions is not None else message.allowed_mentions
@@ -295,12 +299,7 @@ class FakeCore:
         """Blank message content the way Discord does for bots without the MESSAGE_CONTENT intent."""
         if not self.config.enforce_message_content_intent or session.intents & MESSAGE_CONTENT:
             return data
-        bot_id = str(self.bot.id)
-        if "guild_id" not in data or data["author"]["id"] == bot_id:
-            return data
-        if any(user["id"] == bot_id for user in data.get("mentions", [])):
-            return data
-        return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+        return as_seen_without_intent(self.world, self.bot.id, data)
 
     def record_request(self, record: RequestRecord) -> None:
         self.requests.append(record)

@@ -47,14 +47,19 @@ class FakeDriver(FakeCore):
         *,
         mention_bot: bool = False,
         reply_to: StoredMessage | int | None = None,
+        ping_author: bool = True,
     ) -> StoredMessage:
-        """A user posts in a channel, thread or DM; `mentions` and `message_reference` are filled in."""
+        """A user posts in a channel, thread or DM; `mentions` and `message_reference` are filled in. A reply
+        pings the replied-to author unless `ping_author` is False (the client's "@ off" toggle)."""
         target, author = self.resolve_channel(channel), self.resolve_user(user)
         bot_mention = f"<@{self.bot.id}>"
         if mention_bot and bot_mention not in content:
             content = f"{bot_mention} {content}"
         reply_id = reply_to.id if isinstance(reply_to, StoredMessage) else reply_to
-        return await self.post_message(target, author_id=author.id, content=content, reply_to=reply_id)
+        allowed = None if ping_author else {"parse": ["users", "roles", "everyone"], "replied_user": False}
+        return await self.post_message(
+            target, author_id=author.id, content=content, reply_to=reply_id, allowed_mentions=allowed
+        )
 
     async def dm(self, user: UserRef, content: str) -> StoredMessage:
         """A user writes to the bot in a DM (the DM channel is opened on first use)."""
@@ -261,9 +266,11 @@ class FakeDriver(FakeCore):
         times: int = 1,
         retry_after: float = 0.1,
         via: bool = True,
+        scope: str = "user",
     ) -> FaultRule:
-        """Answer the next `times` matching REST requests with `status` (path_pattern is a regex)."""
-        rule = FaultRule(method, path_pattern, status, code, message, times, retry_after, via)
+        """Answer the next `times` matching REST requests with `status` (path_pattern is a regex); a 429 says
+        `scope` in `X-RateLimit-Scope` ("user", "shared")."""
+        rule = FaultRule(method, path_pattern, status, code, message, times, retry_after, via, scope=scope)
         self.faults.append(rule)
         return rule
 
@@ -276,6 +283,12 @@ class FakeDriver(FakeCore):
 
     async def invalidate_session(self, resumable: bool = False) -> None:
         await self.gateway.invalidate_sessions(resumable)
+
+    def advance_interaction_clock(self, seconds: float) -> None:
+        """Let `seconds` pass for the interactions at once: their 3 s acknowledgement deadline and 15 min token
+        life run out without a test waiting for them."""
+        self.interactions.advance(seconds)
+        self.state_changed()
 
     def set_heartbeat_acks(self, enabled: bool) -> None:
         self.gateway.ack_heartbeats = enabled

@@ -64,7 +64,15 @@ class InteractionBook:
         self._ack_deadline = ack_deadline
         self._token_ttl = token_ttl
         self._clock = clock
+        self._skipped = 0.0  # seconds of pretend time added by `advance` (tests skip the waiting)
         self.records: dict[int, InteractionRecord] = {}
+
+    def now(self) -> float:
+        return self._clock() + self._skipped
+
+    def advance(self, seconds: float) -> None:
+        """Pretend `seconds` have passed for every deadline and token life of the interactions."""
+        self._skipped += seconds
 
     def create(
         self,
@@ -87,13 +95,13 @@ class InteractionBook:
             user_id=user_id,
             data=data,
             created_at=utcnow(),
-            created_monotonic=self._clock(),
+            created_monotonic=self.now(),
         )
         self.records[record.id] = record
         return record
 
     def age(self, record: InteractionRecord) -> float:
-        return self._clock() - record.created_monotonic
+        return self.now() - record.created_monotonic
 
     def acknowledge(self, interaction_id: str, token: str, callback_type: int) -> InteractionRecord:
         """Accept the first callback inside the deadline; Discord's errors otherwise."""

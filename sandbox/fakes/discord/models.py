@@ -126,7 +126,9 @@ class InteractionView(BaseModel):
 
 class Counters(BaseModel):
     rate_limited: int = Field(description="429 answers from the rate limiter (scripted faults excluded)")
-    penalties: int = Field(description="requests to a bucket before its retry_after elapsed")
+    penalties: int = Field(
+        description="requests to a bucket (or to the path of an injected 429) before its retry_after elapsed"
+    )
     requests: int
     client_errors: int = Field(description="4xx answers other than 429")
     gateway_connections: int
@@ -144,6 +146,7 @@ class InjectMessage(BaseModel):
     content: str
     mention_bot: bool = False
     reply_to: int | None = None
+    ping_author: bool = True
 
 
 class InjectDirectMessage(BaseModel):
@@ -175,3 +178,8 @@ class InjectFault(BaseModel):
     times: int = 1
     retry_after: float = 0.1
     via: bool = True
+    scope: str = "user"
+
+
+class AdvanceClock(BaseModel):
+    seconds: float = Field(ge=0)

@@ -1,7 +1,8 @@
 """Fixed-window REST rate limits with Discord's headers, 429 bodies, and a count of 429s and penalties.
 
 A *penalty* is a request to a bucket that was answered 429 and whose `retry_after` has not elapsed yet:
-the client ignored what it was told. A well-behaved client makes none.
+the client ignored what it was told. A well-behaved client makes none. 429s of `shared` scope (a limit on
+a resource, such as every webhook of one channel) are counted like the others.
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ class RateLimiter:
     def reset(self) -> None:
         self._buckets.clear()
 
-    def check(self, rule_name: str, rule: BucketLimit, major: str) -> Verdict:
-        """Count one request against `rule_name` for the major parameter `major` (channel, webhook...)."""
+    def check(
+        self, rule_name: str, rule: BucketLimit, major: str, *, scope: str = "user", announce: bool = True
+    ) -> Verdict:
+        """Count one request against `rule_name` for the major parameter `major` (channel, webhook...).
+
+        `scope` is what a 429 says in `X-RateLimit-Scope` ("global" for the global bucket); with
+        `announce=False` successful answers carry no `X-RateLimit-*` headers for this bucket (Discord does
+        not tell about shared limits until they are hit)."""
         now = self._clock()
         key = f"{rule_name}:{major}"
         state = self._buckets.get(key)
@@ -81,7 +88,8 @@ class RateLimiter:
         is_global = rule_name == GLOBAL_BUCKET
         if state.count < rule.limit:
             state.count += 1
-            headers = {} if is_global else self._headers(rule_name, rule, rule.limit - state.count, reset_at - now)
+            quiet = is_global or not announce
+            headers = {} if quiet else self._headers(rule_name, rule, rule.limit - state.count, reset_at - now)
             return Verdict(allowed=True, headers=headers)
         retry_after = _round_up(reset_at - now)
         state.blocked_until = max(state.blocked_until, reset_at)
@@ -91,13 +99,25 @@ class RateLimiter:
         headers.update(
             {
                 "Retry-After": str(max(1, math.ceil(retry_after))),
-                "X-RateLimit-Scope": "global" if is_global else "user",
+                "X-RateLimit-Scope": "global" if is_global else scope,
                 "Via": "1.1 google",
             }
         )
         if is_global:
             headers["X-RateLimit-Global"] = "true"
         return Verdict(allowed=False, headers=headers, retry_after=retry_after, is_global=is_global)
+
+    def penalty(self, key: str, early_by: float) -> None:
+        """A request `early_by` seconds before a 429 (from elsewhere, e.g. an injected one) allowed it."""
+        self.counters.penalties += 1
+        self.counters.events.append(RateLimitEvent(self._clock(), key, "penalty", early_by))
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def grace(self) -> float:
+        return self._grace
 
     @staticmethod
     def _headers(rule_name: str, rule: BucketLimit, remaining: int, reset_after: float) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""Interaction callbacks, the `@original` response and follow-ups (token routes, no Authorization)."""
+"""Interaction callbacks, the `@original` response and follow-ups (token routes, no Authorization).
+
+A callback answers 204 without a body, or, with `?with_response=true` (discord.py sends `1`), 200 and the
+interaction callback response object (`{interaction, resource}`).
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ def add_interaction_routes(router: RestRouter, core: FakeCore) -> None:
             if callback_type != cb.DEFERRED_CHANNEL_MESSAGE:
                 resource["message"] = message_payload(core.world, message)
         core.state_changed()
+        if request.query.get("with_response", "false").lower() not in ("1", "true"):
+            return no_content()  # Discord's plain answer; discord.py always asks `with_response=1`
         return json_response({"interaction": summary, "resource": resource})
 
     router.add(

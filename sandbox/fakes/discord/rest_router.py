@@ -71,12 +71,15 @@ class RateLimitedError(Exception):
         self.verdict = verdict
 
 
-def enforce_bucket(core: FakeCore, request: web.Request, name: str, major: str) -> None:
-    """Count the request against bucket `name`; raise RateLimitedError (a 429) when it is exhausted."""
+def enforce_bucket(
+    core: FakeCore, request: web.Request, name: str, major: str, *, scope: str = "user", announce: bool = True
+) -> None:
+    """Count the request against bucket `name`; raise RateLimitedError (a 429) when it is exhausted.
+    `scope` and `announce` as in `RateLimiter.check`."""
     rule = core.bucket_rule(name)
     if rule is None:
         return
-    verdict = core.limiter.check(name, rule, major)
+    verdict = core.limiter.check(name, rule, major, scope=scope, announce=announce)
     if not verdict.allowed:
         core.state_changed()
         raise RateLimitedError(verdict)
@@ -120,9 +123,17 @@ class RestRouter:
 
     async def _respond(self, spec: RouteSpec, request: web.Request) -> web.StreamResponse:
         core = self._core
+        limiter = core.limiter
+        now = limiter.now()
+        for rule in core.faults:
+            early = rule.status == 429 and now < rule.blocked_until - limiter.grace
+            if early and rule.applies_to(request.method, request.path):
+                limiter.penalty(f"fault:{rule.path_pattern}", rule.blocked_until - now)
         for rule in core.faults:
             if rule.matches(request.method, request.path):
                 rule.hits += 1
+                if rule.status == 429:
+                    rule.blocked_until = now + rule.retry_after
                 core.state_changed()
                 return json_response(rule.body(), status=rule.status, headers=rule.headers())
         try:

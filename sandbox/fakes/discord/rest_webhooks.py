@@ -2,6 +2,11 @@
 
 A token route whose id is the application id and whose token belongs to an interaction is an interaction
 route (follow-ups, `@original`); every other one is a channel webhook.
+
+Executions count against the webhook's own bucket (`webhook_rate`, shared with edits of its messages) and
+against its channel's cap shared by all the channel's webhooks (`webhook_channel_rate`; Discord's is about
+30 per minute): that one sends no `X-RateLimit-*` headers until it is hit, then 429 with
+`X-RateLimit-Scope: shared`. Edits do not count against the channel's cap.
 """
 
 from __future__ import annotations
@@ -116,6 +121,8 @@ def add_webhook_routes(router: RestRouter, core: FakeCore) -> None:
 
     async def execute(request: web.Request, webhook: Webhook, wait: bool) -> web.Response:
         enforce_bucket(core, request, "webhook", str(webhook.id))
+        # every webhook of a channel (threads included) shares one cap, invisible until it is hit
+        enforce_bucket(core, request, "webhook_channel", str(webhook.channel_id), scope="shared", announce=False)
         payload = payload_of(request)
         core.validate_message(payload, creating=True)
         if payload.get("username") is not None:
