@@ -46,6 +46,10 @@ HELP_TEXT = (
     "Admins: /preset list · /preset use <name> · /preset show <name> · /character <id> · /preset help"
 )
 
+# The answer to a message addressed to the bot with no visible text (say, only zero-width characters):
+# the character is not asked, and the user learns why nothing else happens.
+NO_TEXT = "Your message has no visible text, so there is nothing for the character to answer."
+
 Handler = Callable[[ChatRequest], Awaitable[None]]
 
 # The arrival ticket of the update being handled (each PTB update runs in its own task and context).
@@ -147,6 +151,9 @@ class TelegramAdapter:
                     await handler(request)
                 elif request.is_dm:
                     await self._say(request, f"I don't know /{request.command}. Try /help.")
+            elif not request.text:
+                if request.is_dm or request.mentions_bot or request.reply_to_bot:
+                    await self._say(request, NO_TEXT)
             elif await self._service.npc.applies(request):
                 await self._npc(request)
             elif await self._service.should_answer(request):
