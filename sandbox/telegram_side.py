@@ -102,7 +102,10 @@ class TelegramSide:
             if not mine:
                 raise SandboxError("the bot has not written here yet, so there is nothing to reply to")
             replied = mine[-1]
-        self.fake.user_sends(chat, self._user(user), text, reply_to=replied)
+        try:
+            self.fake.user_sends(chat, self._user(user), text, reply_to=replied)
+        except ValueError as exc:  # a text no Telegram app could send (too long, nothing visible)
+            raise SandboxError(str(exc)) from None
 
     # ---- observing -------------------------------------------------------------------------------
 

@@ -18,6 +18,10 @@ from sandbox.fakes.telegram import FakeTelegram
 from tests.bridge_world import bridge_settings, scaled_pacing, start_core
 
 SCALE = 0.05  # Telegram's windows (and our pacing) at 1/20 of real time
+# The quiet window of a negative check ("nothing more is sent"): 10 Telegram seconds at the test's scale, longer
+# than any pause inside a normal reply (typing every 4.5-5 s, group edits every 3 s). It is not a deadline:
+# wait_idle's own timeout stays generous.
+QUIET = 10 * SCALE
 TOKEN = "7000000001:TEST-TOKEN-NOT-REAL"
 
 CHARACTERS = [

@@ -18,7 +18,9 @@ Standalone: ``python -m sandbox.fakes.telegram --port 8081 [--bot 123:TEST=CharB
 [--time-scale 0.1] [--no-flood] [--strict-tokens]``; base_url is ``http://127.0.0.1:8081/bot``.
 
 Lifecycle (``FakeTelegram(*, time_scale=1.0, flood=FloodConfig(), accept_any_token=False,
-validate_parse_mode=True, webhook_retry_delay=1.0, control_api=True)``)
+validate_parse_mode=True, webhook_retry_delay=1.0, control_api=True, flood_clock=time.monotonic)``;
+``flood_clock`` is the clock flood windows, penalties and storms are measured on: a test may pass a
+manual clock to count exactly)
     ``await start(host="127.0.0.1", port=0) -> base_url``, ``await stop()``, ``async with FakeTelegram()``;
     ``base_url`` ("http://127.0.0.1:PORT/bot", for PTB's base_url), ``base_file_url``, ``url``, ``port``.
 
@@ -38,8 +40,11 @@ World building
 Acting as users (each enqueues an Update for every bot that may see it)
     ``user_sends(chat, user, text, *, reply_to=None, thread_id=None, entities=None) -> StoredMessage``:
         entities are detected like Telegram (bot_command incl. /cmd@Bot, mention, url, hashtag; UTF-16
-        offsets). In a topic the message carries message_thread_id, is_topic_message and an implicit
-        reply to the topic's creation message, as on Telegram.
+        offsets). The text is trimmed as Telegram does; one no Telegram app can send raises ValueError
+        (empty or only invisible characters, see texts.py; over 4096 characters). Given ``entities`` are kept
+        (only moved by the trimming), to test a bot against odd ones. In a topic the message carries
+        message_thread_id, is_topic_message and an implicit reply to the topic's creation message, as on
+        Telegram.
     ``user_edits(message, text)``, ``press_button(message, user, callback_data) -> callback query id``.
     Delivery: group privacy on = only /cmd@this_bot, bare /cmd if this bot was the last bot to write
     in the group (or none wrote yet), @mentions of the bot, replies to its messages, service messages;
@@ -65,11 +70,14 @@ Observing
     ``await wait_idle(chat, quiet=0.2, timeout=5.0)`` (no bot write in the chat for ``quiet`` s).
 
 Flood control and faults
-    Per bot: every chat 1/s with a burst of 3, groups also 20/min, all chats together 30/s; sends, edits, chat actions
-    and other writes count (``FloodConfig.counted_methods``). Exceeding answers 429 "Too Many Requests:
-    retry after N" with ``parameters.retry_after``: N whole Telegram seconds times ``time_scale`` (an int
-    when time_scale == 1, else a float; PTB's RetryAfter accepts both). A counted call to a chat before
-    its last retry_after elapsed is a *penalty*: counted, and refused with the remaining time.
+    Per bot: every chat 1/s with a burst of 3; every group also at most 20 calls in any rolling 60 s; all
+    chats together at most 30 calls in any rolling second. Sends, edits, chat actions and other writes
+    count (``FloodConfig.counted_methods``). The rolling windows are as strict as Telegram: no calendar
+    minute or second to hide a burst in. Exceeding answers 429 "Too Many Requests: retry after N" with
+    ``parameters.retry_after``: N whole Telegram seconds (for a window: until its oldest call leaves it)
+    times ``time_scale`` (an int when time_scale == 1, else a float; PTB's RetryAfter accepts both). A
+    counted call to a chat before its last retry_after elapsed is a *penalty*: counted, and refused with
+    the remaining time.
     ``configure_flood(**FloodConfig fields)`` (e.g. ``enabled=False``), ``flood.scaled(seconds)``,
     ``storm(chat=None, *, duration=None, probability=1.0, retry_after=1, seed=0)`` (429 on counted
     calls; duration in Telegram seconds; deterministic per seed), ``calm()``,

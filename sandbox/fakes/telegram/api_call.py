@@ -9,12 +9,11 @@ from .entities import strip_with_entities
 from .errors import ApiError, bad_request, forbidden
 from .markup import parse_text
 from .params import Params
+from .texts import MAX_TEXT_LENGTH, is_empty_text
 from .world import BotAccount, Chat, StoredMessage
 
 if TYPE_CHECKING:
     from .driver import Driver
-
-MAX_TEXT_LENGTH = 4096  # counted in code points (measured on real Telegram), entities use UTF-16
 
 
 @dataclass
@@ -89,6 +88,8 @@ def message_text(params: Params, *, validate_markup: bool = True) -> tuple[str, 
     text, entities = strip_with_entities(text, entities)
     if not text:
         raise bad_request("message text is empty")
+    if is_empty_text(text):  # only invisible characters: TDLib's check, after the Bot API's own
+        raise bad_request("message must be non-empty")
     if len(text) > MAX_TEXT_LENGTH:
         raise bad_request("message is too long")
     return text, entities

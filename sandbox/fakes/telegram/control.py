@@ -61,6 +61,7 @@ class MessageIn(BaseModel):
     bot: str | None = None
     reply_to: int | None = None
     thread_id: int | None = None
+    entities: list[dict[str, Any]] | None = None  # None: detected as Telegram does
 
 
 class ButtonIn(BaseModel):
@@ -179,7 +180,7 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
         body = MessageIn.model_validate(await _body(request))
         chat = chat_of(body.chat_id, body.bot)
         message = fake.user_sends(chat, fake.world.users[body.user_id], body.text,
-                                  reply_to=body.reply_to, thread_id=body.thread_id)
+                                  reply_to=body.reply_to, thread_id=body.thread_id, entities=body.entities)
         return _reply(message.to_api())
 
     async def press_button(request: web.Request) -> web.Response:

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .delivery import should_deliver
-from .entities import detect_entities
-from .flood import FloodConfig, FloodControl, StormRule
+from .entities import detect_entities, strip_with_entities
+from .flood import Clock, FloodConfig, FloodControl, StormRule
 from .records import CallbackQueryRecord, Counters, FaultRule, Recorder
+from .texts import user_text_problem
 from .world import (
     BotAccount,
     Chat,
@@ -34,16 +35,29 @@ def _user_of(who: Member) -> User:
     return who.user if isinstance(who, BotAccount) else who
 
 
+def _typed_text(text: str, entities: list[dict[str, Any]] | None) -> tuple[str, list[dict[str, Any]]]:
+    """What Telegram makes of a text a user typed: trimmed, with its entities (detected unless given)."""
+    problem = user_text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return strip_with_entities(text, detect_entities(text) if entities is None else entities)
+
+
 class Driver(Recorder):
     def __init__(
-        self, *, time_scale: float = 1.0, flood: FloodConfig | None = None, validate_parse_mode: bool = True
+        self,
+        *,
+        time_scale: float = 1.0,
+        flood: FloodConfig | None = None,
+        validate_parse_mode: bool = True,
+        flood_clock: Clock = time.monotonic,
     ) -> None:
         super().__init__()
         self.validate_parse_mode = validate_parse_mode
         base = flood or FloodConfig()
         config = base.model_copy(update={"time_scale": time_scale}) if time_scale != 1.0 else base
         self.world = World()
-        self.flood = FloodControl(config)
+        self.flood = FloodControl(config, flood_clock)
         self._bot_ids = itertools.count(7_000_000_001)
         self._callback_ids = itertools.count(4_000_000_000_000_001)
 
@@ -186,7 +200,10 @@ class Driver(Recorder):
         thread_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
     ) -> StoredMessage:
-        """Post ``text`` as ``user``; entities are detected like Telegram does unless given."""
+        """Post ``text`` as ``user``; entities are detected like Telegram does unless given. Like Telegram, the
+        text is trimmed, and one no app could send (empty, only invisible characters, over 4096 characters)
+        raises ValueError."""
+        text, entities = _typed_text(text, entities)
         if chat.type != "private" and not chat.is_member(user.id):
             raise ValueError(f"user {user.id} is not a member of chat {chat.id}")
         if thread_id is not None and thread_id not in chat.topics:
@@ -195,8 +212,7 @@ class Driver(Recorder):
         if thread_id is not None and replied is None:
             replied = self.world.message(chat, thread_id)  # Telegram's implicit reply to the topic root
         message = StoredMessage(
-            chat, chat.allocate_message_id(), user,
-            [now_revision(text, detect_entities(text) if entities is None else entities, None)],
+            chat, chat.allocate_message_id(), user, [now_revision(text, entities, None)],
             reply_to=replied, thread_id=thread_id, is_topic_message=thread_id is not None,
         )
         if chat.type == "private":
@@ -207,7 +223,8 @@ class Driver(Recorder):
         return message
 
     def user_edits(self, message: StoredMessage, text: str) -> StoredMessage:
-        message.versions.append(now_revision(text, detect_entities(text), message.reply_markup))
+        text, entities = _typed_text(text, None)
+        message.versions.append(now_revision(text, entities, message.reply_markup))
         self._deliver(message, "edited_message")
         return message
 
@@ -297,8 +314,7 @@ class Driver(Recorder):
 
     def configure_flood(self, **changes: Any) -> FloodConfig:
         """Change flood settings at run time, e.g. ``configure_flood(enabled=False)``."""
-        config = self.flood.config.model_copy(update=changes)
-        self.flood.reconfigure(FloodConfig.model_validate(config.model_dump()))
+        self.flood.reconfigure(FloodConfig.model_validate({**self.flood.config.model_dump(), **changes}))
         return self.flood.config
 
     def storm(
@@ -312,7 +328,7 @@ class Driver(Recorder):
     ) -> StormRule:
         """Answer 429 to counted calls (on ``chat`` or everywhere) for ``duration`` Telegram seconds
         (scaled; None = until ``calm()``), each with ``probability`` drawn from a seeded generator."""
-        until = None if duration is None else time.monotonic() + self.flood.scaled(duration)
+        until = None if duration is None else self.flood.clock() + self.flood.scaled(duration)
         rule = StormRule(chat.key if chat else None, until, probability, retry_after, random.Random(seed))
         self.flood.storms.append(rule)
         return rule

@@ -1,5 +1,16 @@
 """Flood control: Telegram's per-chat, per-group and global limits, penalties and 429 "storms".
 
+The limits, per bot (edits and chat actions count like sends, see ``DEFAULT_COUNTED_METHODS``):
+
+* every chat: one call per second with a short burst (a token bucket: ``private_burst`` at once, then
+  ``private_per_second``), as Telegram tolerates short bursts;
+* every group: at most ``group_per_minute`` calls in any rolling 60 s;
+* all chats together: at most ``global_per_second`` calls in any rolling second.
+
+The group and global limits are *rolling* windows, as strict as Telegram: a call at ``t`` is refused while
+the window ``(t - window, t]`` already holds the limit, whatever calendar second or minute it falls in, and
+``retry_after`` says when the oldest call in the window leaves it.
+
 Time scaling: every window is multiplied by ``time_scale`` (0.01 turns "1 message per second" into one per
 10 ms). ``retry_after`` is computed in Telegram seconds (an integer >= 1, as Telegram sends) and then
 scaled for the wire: with ``time_scale == 1`` the JSON holds that integer exactly; with a smaller scale it
@@ -8,6 +19,9 @@ stores a timedelta). A bot that sleeps ``retry_after`` as given is therefore cor
 
 A *penalty* is a counted call to a chat made before the ``retry_after`` of that chat's last 429 elapsed;
 it is answered 429 again (with the remaining time) and counted.
+
+Every time here comes from ``clock`` (``time.monotonic`` unless the fake was given another), so tests can
+drive the windows with a manual clock and count exactly.
 """
 
 from __future__ import annotations
@@ -15,13 +29,16 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ApiError, too_many_requests
 from .world import Chat, ChatKey
+
+Clock = Callable[[], float]
 
 # Methods that Telegram counts against the flood limits (edits count like sends).
 DEFAULT_COUNTED_METHODS = frozenset(
@@ -34,19 +51,21 @@ DEFAULT_COUNTED_METHODS = frozenset(
     )
 )
 
+GROUP_WINDOW = 60.0  # Telegram seconds
+GLOBAL_WINDOW = 1.0
+
 
 class FloodConfig(BaseModel):
     """Limits in Telegram units; ``time_scale`` shrinks every window for fast tests."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = True
     time_scale: float = Field(default=1.0, gt=0)
     private_per_second: float = Field(default=1.0, gt=0)
     private_burst: int = Field(default=3, ge=1)
-    group_per_minute: int = Field(default=20, ge=1)
-    global_per_second: float = Field(default=30.0, gt=0)
-    global_burst: int = Field(default=30, ge=1)
+    group_per_minute: int = Field(default=20, ge=1, description="calls per rolling 60 s per group")
+    global_per_second: int = Field(default=30, ge=1, description="calls per rolling second per bot")
     counted_methods: frozenset[str] = DEFAULT_COUNTED_METHODS
 
 
@@ -57,13 +76,35 @@ class _TokenBucket:
     tokens: float
     updated: float
 
-    def refill(self, now: float) -> None:
+    def wait_needed(self, now: float) -> float:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
         self.updated = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.refill_per_second
+
+    def take(self, now: float) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class _RollingWindow:
+    """At most ``limit`` calls in any window ``(t - seconds, t]`` (``seconds`` already scaled)."""
+
+    limit: int
+    seconds: float
+    stamps: deque[float] = field(default_factory=deque)
 
     def wait_needed(self, now: float) -> float:
-        self.refill(now)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.refill_per_second
+        while self.stamps and self.stamps[0] <= now - self.seconds:
+            self.stamps.popleft()
+        if len(self.stamps) < self.limit:
+            return 0.0
+        return self.stamps[-self.limit] + self.seconds - now  # when the oldest call in the window leaves it
+
+    def take(self, now: float) -> None:
+        self.stamps.append(now)
+
+
+_Limiter = _TokenBucket | _RollingWindow
 
 
 @dataclass
@@ -93,16 +134,17 @@ class FloodStats:
 
 
 class FloodControl:
-    def __init__(self, config: FloodConfig) -> None:
+    def __init__(self, config: FloodConfig, clock: Clock = time.monotonic) -> None:
         self.config = config
+        self.clock = clock
         self.stats = FloodStats()
         self.storms: list[StormRule] = []
-        self._buckets: dict[tuple[str, int, int, int], _TokenBucket] = {}
+        self._limiters: dict[tuple[str, int, int, int], _Limiter] = {}
         self._penalty_until: dict[tuple[int, ChatKey], float] = {}
 
     def reconfigure(self, config: FloodConfig) -> None:
         self.config = config
-        self._buckets.clear()
+        self._limiters.clear()
 
     def scaled(self, telegram_seconds: float) -> float:
         return telegram_seconds * self.config.time_scale
@@ -112,13 +154,13 @@ class FloodControl:
         return int(value) if self.config.time_scale == 1 else round(value, 6)
 
     def penalty_remaining(self, bot_id: int, chat: Chat) -> float:
-        return max(0.0, self._penalty_until.get((bot_id, chat.key), 0.0) - time.monotonic())
+        return max(0.0, self._penalty_until.get((bot_id, chat.key), 0.0) - self.clock())
 
     def check(self, bot_id: int, chat: Chat, method: str) -> None:
-        """Raise a 429 ApiError if this counted call must be refused; otherwise consume the budget."""
+        """Raise a 429 ApiError if this counted call must be refused; otherwise count it in every limit."""
         if method.lower() not in self.config.counted_methods:
             return
-        now = time.monotonic()
+        now = self.clock()
         key = (bot_id, chat.key)
         remaining = self._penalty_until.get(key, 0.0) - now
         if remaining > 0:
@@ -130,12 +172,12 @@ class FloodControl:
                 raise self._refuse(key, now, storm.retry_after)
         if not self.config.enabled:
             return
-        buckets = self._buckets_for(bot_id, chat, now)
-        wait = max(bucket.wait_needed(now) for bucket in buckets)
+        limiters = self._limiters_for(bot_id, chat, now)
+        wait = max(limiter.wait_needed(now) for limiter in limiters)
         if wait > 0:
             raise self._refuse(key, now, self._telegram_seconds(wait))
-        for bucket in buckets:
-            bucket.tokens -= 1
+        for limiter in limiters:
+            limiter.take(now)
 
     def _telegram_seconds(self, real_wait: float) -> int:
         return max(1, math.ceil(real_wait / self.config.time_scale - 1e-9))
@@ -148,21 +190,21 @@ class FloodControl:
             self._penalty_until[key] = now + float(wire)
         return too_many_requests(wire)
 
-    def _buckets_for(self, bot_id: int, chat: Chat, now: float) -> list[_TokenBucket]:
-        scale = self.config.time_scale
-        buckets = [
-            self._bucket(("chat", bot_id, *chat.key), self.config.private_burst,
-                         self.config.private_per_second / scale, now),
-            self._bucket(("global", bot_id, 0, 0), self.config.global_burst,
-                         self.config.global_per_second / scale, now),
+    def _limiters_for(self, bot_id: int, chat: Chat, now: float) -> list[_Limiter]:
+        config = self.config
+        limiters: list[_Limiter] = [
+            self._limiter(("chat", bot_id, *chat.key), lambda: _TokenBucket(
+                config.private_burst, config.private_per_second / config.time_scale, config.private_burst, now)),
+            self._limiter(("global", bot_id, 0, 0), lambda: _RollingWindow(
+                config.global_per_second, self.scaled(GLOBAL_WINDOW))),
         ]
         if chat.is_group:
-            per_minute = self.config.group_per_minute
-            buckets.append(self._bucket(("group", bot_id, *chat.key), per_minute, per_minute / 60 / scale, now))
-        return buckets
+            limiters.append(self._limiter(("group", bot_id, *chat.key), lambda: _RollingWindow(
+                config.group_per_minute, self.scaled(GROUP_WINDOW))))
+        return limiters
 
-    def _bucket(self, key: tuple[str, int, int, int], capacity: int, rate: float, now: float) -> _TokenBucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _TokenBucket(capacity, rate, float(capacity), now)
-        return bucket
+    def _limiter(self, key: tuple[str, int, int, int], create: Callable[[], _Limiter]) -> _Limiter:
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = create()
+        return limiter

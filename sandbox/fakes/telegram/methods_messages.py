@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from .api_call import (
-    MAX_TEXT_LENGTH,
     ApiCall,
     inline_markup,
     message_text,
@@ -16,6 +15,7 @@ from .api_call import (
 )
 from .errors import NOT_MODIFIED, bad_request
 from .records import ChatActionRecord, DraftRecord
+from .texts import MAX_TEXT_LENGTH
 from .world import StoredMessage, now_revision
 
 CHAT_ACTIONS = frozenset({

@@ -12,7 +12,7 @@ from aiohttp import web
 from .api_call import ApiCall
 from .driver import Driver
 from .errors import METHOD_NOT_FOUND, UNAUTHORIZED, ApiError
-from .flood import FloodConfig
+from .flood import Clock, FloodConfig
 from .methods import METHODS, WEBHOOK_METHODS
 from .params import Params, UploadedFile, decode_request
 from .records import CallRecord, FaultRule
@@ -38,8 +38,11 @@ class FakeTelegram(Driver):
         validate_parse_mode: bool = True,
         webhook_retry_delay: float = 1.0,
         control_api: bool = True,
+        flood_clock: Clock = time.monotonic,
     ) -> None:
-        super().__init__(time_scale=time_scale, flood=flood, validate_parse_mode=validate_parse_mode)
+        super().__init__(
+            time_scale=time_scale, flood=flood, validate_parse_mode=validate_parse_mode, flood_clock=flood_clock
+        )
         self.accept_any_token = accept_any_token
         self.webhook_retry_delay = webhook_retry_delay  # Telegram seconds, scaled
         self._webhooks = WebhookSender(lambda: self.flood.scaled(self.webhook_retry_delay), self.notify)
