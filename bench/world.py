@@ -24,8 +24,8 @@ from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, HistoryTurn, NewChat, ReplyStream, Upstream
 from charbridge.app import build_upstreams
 from config.settings import Settings
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.telegram import FakeTelegram
 
 BOT_TOKEN = "7000000001:BENCH-TOKEN-NOT-REAL"
 BOT_USERNAME = "BenchBot"

@@ -38,7 +38,7 @@ def open_store(settings: Settings) -> StateStore:
 def build_upstreams(settings: Settings) -> dict[str, Upstream]:
     upstreams: dict[str, Upstream] = {}
     if settings.characterai.token is not None:
-        from bot.upstream.characterai.backend import CharacterAIBackend
+        from backends.characterai.backend import CharacterAIBackend
 
         upstreams["characterai"] = CharacterAIBackend(settings.characterai.client_config())
     return upstreams

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import Preset
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import DEMO_CHARACTERS, FakeCharacter
+from fakes.characterai import DEMO_CHARACTERS, FakeCharacter
 
 # One preset per demo character, by a short name an operator can type.
 PRESET_NAMES: dict[str, str] = {

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from bot.core import Core
 from bot.models import ChatRequest, ReplyTarget
 from config.settings import Settings
+from fakes.telegram import Chat, FakeTelegram, User
+from fakes.telegram.world import MemberStatus
 from sandbox.demo import SandboxTiming
-from sandbox.fakes.telegram import Chat, FakeTelegram, User
-from sandbox.fakes.telegram.world import MemberStatus
 from sandbox.platform import BotMessage, ChatRef, Place, RealAdapter, SandboxError
 from sandbox.settings import TELEGRAM_BOT_NAME, TELEGRAM_BOT_USERNAME, TELEGRAM_TOKEN, telegram_section
 

@@ -15,9 +15,9 @@ from bot.core import Core
 from bot.ports import StateStore
 from bot.upstream.base import Upstream
 from config.settings import Settings
+from fakes.characterai import FakeCharacterAI
 from sandbox.demo import SandboxTiming, character_names, demo_characters
 from sandbox.discord_side import DiscordSide
-from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.platform import ChatRef, SandboxError, SandboxPlatform
 from sandbox.settings import TELEGRAM_BOT_NAME, sandbox_settings
 from sandbox.telegram_side import TelegramSide

@@ -15,7 +15,7 @@ from bot.models import Preset
 from bot.relay import PacingPolicy
 from charbridge.app import build_upstreams, open_store
 from config.settings import Settings
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 from sandbox.settings import characterai_section
 
 TIME_FIELDS = (

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ReplyStream
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 ECHO = "demo_echo"
 PIRATE = "demo_captain_redbeard"

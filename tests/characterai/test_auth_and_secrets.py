@@ -7,10 +7,10 @@ import logging
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
+from backends.characterai.dm_socket import DmSocket
 from bot.upstream.base import ErrorCode, Upstream, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from bot.upstream.characterai.dm_socket import DmSocket
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, ConfigFactory, collect
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, PIRATE, assert_growing, collect
 

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI, FaultKind
+from fakes.characterai import FakeCharacterAI, FaultKind
 
 from .conftest import ECHO, ConfigFactory, collect
 

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.models import ReplyFinal
 from bot.roomqueue import InProcessRoomQueue
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, LIBRARIAN, PIRATE, ConfigFactory, assert_growing, collect
 

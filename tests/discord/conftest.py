@@ -15,9 +15,9 @@ from bot.core import Core
 from bot.models import Binding, Preset
 from bot.ports import EVERYONE
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
-from sandbox.fakes.discord.world import Channel, StoredMessage
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.discord import FakeDiscord, FakeDiscordConfig
+from fakes.discord.world import Channel, StoredMessage
 from tests.bridge_world import bridge_settings, scaled_pacing, start_core
 
 T = TypeVar("T")

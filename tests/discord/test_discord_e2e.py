@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.errors import StartupError
-from sandbox.fakes.discord.interactions import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
+from fakes.discord.interactions import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
 from tests.discord.conftest import CHARACTERS, DiscordWorld, close_world, open_world
 
 BOLD_REX = "**Captain Rex**\n"

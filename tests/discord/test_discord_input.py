@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bot.models import Preset
 from bot.ports import EVERYONE
-from sandbox.fakes.characterai import FakeCharacter
-from sandbox.fakes.discord.world import Channel, StoredMessage
+from fakes.characterai import FakeCharacter
+from fakes.discord.world import Channel, StoredMessage
 from tests.discord.conftest import DiscordWorld
 
 ECHO = FakeCharacter(id="echo", name="Echo", style="echo", chunk_chars=40, snapshot_delay=0.01)

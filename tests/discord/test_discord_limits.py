@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.fakes.discord.interactions import DEFERRED_CHANNEL_MESSAGE
-from sandbox.fakes.discord.world import StoredMessage
+from fakes.discord.interactions import DEFERRED_CHANNEL_MESSAGE
+from fakes.discord.world import StoredMessage
 from tests.discord.conftest import CHARACTERS, DiscordWorld, close_world, open_world
 from tests.discord.test_discord_personas import manage_webhooks_off
 

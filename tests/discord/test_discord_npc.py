@@ -10,9 +10,9 @@ import pytest
 
 from bot.models import NpcCharacter, Preset
 from bot.npc.turns import room_who
-from sandbox.fakes.characterai import FakeCharacter
-from sandbox.fakes.discord import BucketLimit
-from sandbox.fakes.discord.world import StoredMessage
+from fakes.characterai import FakeCharacter
+from fakes.discord import BucketLimit
+from fakes.discord.world import StoredMessage
 from tests.discord.conftest import (
     CHARACTERS,
     SCALE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from adapters.discord.adapter import DiscordAdapter
 from charbridge.app import SQLITE_FILE
-from sandbox.fakes.discord.interactions import InteractionRecord
+from fakes.discord.interactions import InteractionRecord
 from tests.bridge_world import start_core
 from tests.discord.conftest import CHARACTERS, DiscordWorld
 

@@ -9,9 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.discord import FakeDiscord, FakeDiscordConfig
+from fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 TELEGRAM_TOKEN = "7000000003:TEST-TOKEN-NOT-REAL-RUN"

@@ -12,7 +12,7 @@ import pytest
 import yarl
 from discord import app_commands
 
-from sandbox.fakes.discord import BucketLimit, FakeDiscord, FakeDiscordConfig
+from fakes.discord import BucketLimit, FakeDiscord, FakeDiscordConfig
 
 TOKEN = "test-token"
 ChatBehaviour = Callable[[discord.Interaction, str], Awaitable[object]]
@@ -71,7 +71,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def start_client(
     fake: FakeDiscord, *, message_content: bool = True, heartbeat_timeout: float = 5.0
 ) -> tuple[RecordingClient, asyncio.Task[None]]:
-    # the two settings a client needs to talk to the fake (see sandbox/fakes/discord/__init__.py)
+    # the two settings a client needs to talk to the fake (see fakes/discord/__init__.py)
     discord.http.Route.BASE = fake.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
     client = RecordingClient(message_content=message_content, heartbeat_timeout=heartbeat_timeout)

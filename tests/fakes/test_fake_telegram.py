@@ -22,8 +22,8 @@ from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from sandbox.fakes.telegram import FakeTelegram
-from sandbox.fakes.telegram.webhook import SECRET_HEADER
+from fakes.telegram import FakeTelegram
+from fakes.telegram.webhook import SECRET_HEADER
 
 TOKEN = "123:TEST"
 BOT_NAME = "CharBridgeBot"

@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
-from sandbox.fakes.telegram import Chat, FakeTelegram, FloodConfig, User
+from fakes.telegram import Chat, FakeTelegram, FloodConfig, User
 
 TOKEN = "123:TEST"
 BOT_NAME = "CharBridgeBot"

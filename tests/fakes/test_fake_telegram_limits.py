@@ -12,8 +12,8 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from sandbox.fakes.telegram import FakeTelegram, FloodConfig
-from sandbox.fakes.telegram.flood import StormRule
+from fakes.telegram import FakeTelegram, FloodConfig
+from fakes.telegram.flood import StormRule
 
 TOKEN = "123:TEST"
 BOT_NAME = "CharBridgeBot"

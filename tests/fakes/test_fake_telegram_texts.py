@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 from telegram.request import HTTPXRequest
 
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.telegram import FakeTelegram
 
 TOKEN = "123:TEST"
 BOT_NAME = "CharBridgeBot"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from adapters.http.identity import decode_conversation_id
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import Preset
 from bot.ports import EVERYONE
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 from tests.http.support import KEYS, Served, serve
 
 ECHO = "demo_echo"

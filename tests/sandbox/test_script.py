@@ -10,8 +10,8 @@ from bot.admin.permissions import REFUSALS, Access
 from bot.admin.render import bound
 from bot.door import NO_TEXT
 from charbridge.cli import main
+from fakes.characterai import DEMO_CHARACTERS
 from sandbox.demo import demo_presets
-from sandbox.fakes.characterai import DEMO_CHARACTERS
 from tests.sandbox.support import (
     BOT,
     ECHO,

@@ -13,8 +13,8 @@ from adapters.telegram.adapter import TelegramAdapter
 from bot.core import Core
 from bot.models import Preset
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.telegram import FakeTelegram
 from tests.bridge_world import bridge_settings, scaled_pacing, start_core
 
 SCALE = 0.05  # Telegram's windows (and our pacing) at 1/20 of real time

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.models import Binding
 from bot.store.redis import RedisStateStore
 from charbridge.app import SQLITE_FILE
-from sandbox.fakes.telegram.world import StoredMessage
+from fakes.telegram.world import StoredMessage
 from tests.telegram.conftest import CHARACTERS, QUIET, TelegramWorld, close_world, open_world
 
 ADA = CHARACTERS[0]

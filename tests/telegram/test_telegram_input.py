@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from bot.door import NO_TEXT
-from sandbox.fakes.telegram import Chat, User
-from sandbox.fakes.telegram.entities import utf16_len
+from fakes.telegram import Chat, User
+from fakes.telegram.entities import utf16_len
 from tests.telegram.conftest import CHARACTERS, TelegramWorld
 
 ADA = CHARACTERS[0]

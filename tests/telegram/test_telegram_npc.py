@@ -10,8 +10,8 @@ import pytest
 
 from bot.models import Binding, NpcCharacter, Preset
 from bot.npc.turns import room_who
-from sandbox.fakes.characterai import FakeCharacter
-from sandbox.fakes.telegram.world import Chat, StoredMessage, User
+from fakes.characterai import FakeCharacter
+from fakes.telegram.world import Chat, StoredMessage, User
 from tests.telegram.conftest import QUIET, TelegramWorld, close_world, open_world
 
 ADA = FakeCharacter(id="ada", name="Ada", style="librarian", chunk_chars=6, snapshot_delay=0.002)

@@ -14,9 +14,9 @@ from typing import Any
 
 from bot.door import HELP_TEXT
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter
-from sandbox.fakes.telegram import FakeTelegram
-from sandbox.fakes.telegram.records import Counters
+from fakes.characterai import FakeCharacter
+from fakes.telegram import FakeTelegram
+from fakes.telegram.records import Counters
 from tests.bridge_world import scaled_pacing
 from tests.telegram.conftest import SCALE, TelegramWorld, close_world, open_world
 

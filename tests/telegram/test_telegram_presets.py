@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from charbridge.app import SQLITE_FILE
-from sandbox.fakes.telegram.world import Chat, User
+from fakes.telegram.world import Chat, User
 from tests.telegram.conftest import CHARACTERS, QUIET, TelegramWorld
 
 ADA, REX = CHARACTERS

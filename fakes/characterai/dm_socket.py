@@ -1,0 +1,106 @@
+"""The DM websocket ``/ws/``: cookie auth on the upgrade, then commands handled strictly one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from aiohttp import WSMsgType, web
+
+from fakes.characterai.auth import token_from_cookie
+from fakes.characterai.dm_commands import DM_HANDLERS, CommandError, Request, answer_fault
+from fakes.characterai.keys import SOCKETS_KEY, WORLD_KEY
+from fakes.characterai.state import FakeUser
+from fakes.characterai.wire import JsonDict, neo_error
+from fakes.characterai.world import FakeWorld
+
+CLOSE_TIMEOUT = 1.0  # seconds to wait for the client's close frame
+
+
+class SocketSink:
+    """Sends frames on one aiohttp websocket; ``drop`` closes it (or aborts TCP when no code is given)."""
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+        self._request = request
+        self._ws = ws
+        self.dropped = False
+
+    async def send(self, frame: JsonDict) -> None:
+        if not self._ws.closed:
+            await self._ws.send_json(frame)
+
+    async def drop(self, close_code: int | None) -> None:
+        self.dropped = True
+        if close_code is None:
+            transport = self._request.transport
+            if transport is not None:
+                transport.abort()
+            return
+        await self._ws.close(code=close_code, message=b"fake: injected drop")
+
+
+async def dm_socket(request: web.Request) -> web.StreamResponse:
+    world = request.app[WORLD_KEY]
+    user = world.user_for_token(token_from_cookie(request))
+    if user is None:
+        world.counters["dm_connections_rejected"] += 1
+        return web.Response(status=403, text="Forbidden")
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, autoping=True)
+    await ws.prepare(request)
+    world.counters["dm_connections"] += 1
+    sockets = request.app[SOCKETS_KEY]
+    sockets.add(ws)
+    sink = SocketSink(request, ws)
+    queue: asyncio.Queue[JsonDict] = asyncio.Queue()
+    worker = asyncio.create_task(_work(world, user, sink, queue))
+    try:
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                frame = json.loads(message.data)
+            except ValueError:
+                world.record("dm", user, None, message.data)
+                await ws.send_json(neo_error(None, "invalid request: not JSON", 400))
+                continue
+            if not isinstance(frame, dict):
+                continue
+            command = frame.get("command")
+            world.record("dm", user, command if isinstance(command, str) else None, frame)
+            if isinstance(command, str):  # Centrifugo-style frames and {} are ignored silently
+                queue.put_nowait(frame)
+    finally:
+        sockets.discard(ws)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    return ws
+
+
+async def _work(world: FakeWorld, user: FakeUser, sink: SocketSink, queue: asyncio.Queue[JsonDict]) -> None:
+    while not sink.dropped:
+        frame = await queue.get()
+        await handle_frame(world, user, sink, frame)
+
+
+async def handle_frame(world: FakeWorld, user: FakeUser, sink: SocketSink, frame: JsonDict) -> None:
+    command = str(frame["command"])
+    raw_id = frame.get("request_id")
+    request_id = raw_id if isinstance(raw_id, str) else None
+    payload = frame.get("payload")
+    request = Request(world, user, sink, request_id, payload if isinstance(payload, dict) else {}, None)
+    fault = world.faults.take_ws("dm", command)
+    if fault is not None:
+        if await answer_fault(request, fault):
+            return
+        request.fault = fault
+    handler = DM_HANDLERS.get(command)
+    try:
+        if handler is None:
+            raise CommandError(f"unknown command: {command}", 400)
+        if not isinstance(payload, dict):
+            raise CommandError("invalid request: payload must be an object", 400)
+        await handler(request)
+    except CommandError as error:
+        await sink.send(neo_error(request_id, error.comment, error.error_code, None, error.retry_after_seconds))
