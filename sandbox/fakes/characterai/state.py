@@ -67,9 +67,13 @@ class Candidate:
     editor: JsonDict | None = None
     base_candidate_id: str | None = None
     tti_image_rel_path: str | None = None
+    final: bool = True  # False while the server is still generating this candidate
 
-    def to_wire(self, is_final: bool | None = True) -> JsonDict:
-        """``is_final=None`` omits the key, as the service does on intermediate frames."""
+    def to_wire(self, is_final: bool | Literal["stored"] | None = "stored") -> JsonDict:
+        """``is_final=None`` omits the key, as the service does on intermediate frames; "stored" tells the
+        candidate's own state (REST history: ``false`` while it is still being generated)."""
+        if is_final == "stored":
+            is_final = self.final
         data: JsonDict = {
             "candidate_id": self.candidate_id,
             "create_time": format_timestamp(self.create_time),
@@ -119,7 +123,7 @@ class Turn:
         return self.primary().raw_content
 
     def to_wire(self, candidates: list[JsonDict] | None = None) -> JsonDict:
-        """The stored turn (all candidates final) unless a frame-specific candidate list is given."""
+        """The stored turn (each candidate's ``is_final`` as stored) unless a frame-specific list is given."""
         author: JsonDict = {"author_id": self.author_id, "name": self.author_name}
         if self.is_human:
             author["is_human"] = True
