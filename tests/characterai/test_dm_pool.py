@@ -125,3 +125,18 @@ async def test_a_drop_fails_only_the_reply_in_flight(
             for m in fake.received("dm", "create_and_generate_turn")]  # fmt: skip
     assert sorted(sent) == texts  # each written once: the queued ones after the reconnect (or elsewhere)
     one_generation_per_socket(fake)
+
+
+async def test_closing_the_client_ends_a_reply_in_flight_at_once(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    backend = await started(make_config, recovery_timeout=60.0)
+    chat_id = (await backend.create_chat(ECHO, with_greeting=False)).chat_id
+    fake.inject("stall", target="dm", command="create_and_generate_turn", after_snapshots=1)
+    reading = asyncio.create_task(collect(backend.send(chat_id, ECHO, "never mind")))
+    await until(lambda: len(fake.received("dm", "create_and_generate_turn")) == 1)
+    await backend.close()
+    with pytest.raises(UpstreamError) as caught:
+        await asyncio.wait_for(reading, 10)  # no recovery attempt while closing
+    assert caught.value.code is ErrorCode.UNAVAILABLE and "closing" in caught.value.detail
+    assert fake.received("rest", f"GET /turns/{chat_id}/") == []

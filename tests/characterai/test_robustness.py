@@ -75,6 +75,26 @@ async def test_the_growth_after_a_drop_is_shown_as_it_happens(
     assert len(snapshots) > 3  # more than the two streamed before the drop: the history's growth too
 
 
+async def test_a_reply_the_history_calls_final_too_early_is_taken_only_once_stable(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    # This history says is_final: true even while the turn grows, so only a text that stopped changing
+    # between two look-ups is the finished reply. The server adds a chunk every 0.1 s for about 4 s; the
+    # client looks once a second.
+    fake.configure(history_is_final="always")
+    backend = CharacterAIBackend(make_config(recovery_interval=1.0))
+    await backend.start()
+    try:
+        chat_id = await fresh_chat(backend)
+        full = "Echo: " + "slow and steady wins the race, " * 5
+        fake.inject("drop", target="dm", after_snapshots=2, continue_delay=0.1)
+        snapshots, finals = await collect(backend.send(chat_id, ECHO, full.removeprefix("Echo: ")))
+    finally:
+        await backend.close()
+    assert [f.text for f in finals] == [full]
+    assert all(full.startswith(s.text) for s in snapshots)
+
+
 async def test_drop_with_a_cut_reply_in_history_ends_with_a_clear_error(
     backend: CharacterAIBackend, fake: FakeCharacterAI
 ) -> None:

@@ -141,6 +141,21 @@ async def test_after_a_drop_the_turn_grows_on_the_server_then_becomes_final(
     assert [t["candidates"][0]["raw_content"] for t in turns][2:] == [REPLY, "count to ten"]
 
 
+async def test_history_may_call_every_candidate_final(fake: FakeCharacterAI, http: aiohttp.ClientSession) -> None:
+    fake.configure(history_is_final="always")
+    ws = await open_dm(http, fake)
+    chat_id = await new_chat(ws)
+    fake.script_reply(ECHO.id, REPLY)
+    fake.inject("drop", after_snapshots=3, hold=True)
+    await ask(ws, chat_id, "count to ten")
+    streamed = text_of((await until_closed(ws))[-1])
+    held = (await character_turn(http, fake, chat_id))["candidates"][0]
+    assert (held["raw_content"], held["is_final"]) == (streamed, True)  # still growing, yet "final"
+    fake.release_stalls()
+    fake.configure(history_is_final="actual")
+    assert (await history_until_final(http, fake, chat_id))[-1] == (REPLY, True)
+
+
 async def test_unseen_snapshots_keep_their_pace(fake: FakeCharacterAI, http: aiohttp.ClientSession) -> None:
     ws = await open_dm(http, fake)
     chat_id = await new_chat(ws)

@@ -43,13 +43,17 @@ class PendingRequest:
         self.request_id = request_id
         self.finished = False
         self._socket = socket
-        self._frames: asyncio.Queue[Frame | ConnectionDropped] = asyncio.Queue()
+        self._frames: asyncio.Queue[Frame | ConnectionDropped | UpstreamError] = asyncio.Queue()
 
     def deliver(self, frame: Frame) -> None:
         self._frames.put_nowait(frame)
 
     def drop(self, reason: str) -> None:
         self._frames.put_nowait(ConnectionDropped(reason))
+
+    def cancel(self, reason: str) -> None:
+        """The client is closing: no recovery, the request just ends."""
+        self._frames.put_nowait(UpstreamError(ErrorCode.UNAVAILABLE, reason))
 
     async def next_frame(self, seconds: float, what: str) -> Frame:
         try:
@@ -58,6 +62,9 @@ class PendingRequest:
             raise UpstreamError(ErrorCode.TIMEOUT, f"{what}: no answer within {seconds:g}s") from None
         if isinstance(item, ConnectionDropped):
             raise item
+        if isinstance(item, UpstreamError):
+            self.finished = True
+            raise UpstreamError(item.code, f"{what}: {item.detail}")
         return item
 
     def finish(self) -> None:
@@ -124,7 +131,9 @@ class DmSocket:
         if reset is not None:
             with contextlib.suppress(Exception):
                 await reset
-        self._drop_current("the client is closing")
+        pending, self._current = self._current, None
+        if pending is not None:
+            pending.cancel("the Character.AI client is closing")
 
     def reserve(self) -> None:
         """Promise this idle socket to one waiting request (the pool's choice)."""

@@ -70,27 +70,30 @@ def new_candidate(turn_id: str, old_candidate_id: str) -> Locate:
 async def follow(
     config: CharacterAIConfig, history: HistoryReader, chat_id: str, locate: Locate, what: str
 ) -> AsyncIterator[Observation]:
-    """Every look-up that finds the reply, ending with a settled one. Ends early (nothing settled) when the
-    request left no trace in ``recovery_attempts`` look-ups; raises UNAVAILABLE after ``recovery_timeout``."""
+    """Every look-up that finds the reply, ending with a settled one. Ends early (nothing settled) when
+    ``recovery_attempts`` look-ups in a row fail or find no trace of the request; raises UNAVAILABLE after
+    ``recovery_timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + config.recovery_timeout
-    misses = 0
+    misses = 0  # look-ups in a row that failed or found no trace of the request
     previous: tuple[str, str] | None = None
     while True:
         sighting = await _look(history, chat_id, locate)
-        if sighting is not None and not sighting.anchored:
+        if sighting is None or not sighting.anchored:
             misses += 1
             if misses >= config.recovery_attempts:
-                log.warning("%s: the request left no trace in the history", what)
+                log.warning("%s: the request left no trace in the history (or it cannot be read)", what)
                 return
-        elif sighting is not None and sighting.turn is not None:
+        else:
+            misses = 0
             turn = sighting.turn
-            final = (turn.primary.candidate_id, turn.text) if turn.primary.is_final else None
-            settled = final is not None and final == previous
-            yield Observation(turn, settled)
-            if settled:
-                return
-            previous = final
+            if turn is not None:
+                final = (turn.primary.candidate_id, turn.text) if turn.primary.is_final else None
+                settled = final is not None and final == previous
+                yield Observation(turn, settled)
+                if settled:
+                    return
+                previous = final
         if loop.time() + config.recovery_interval > deadline:
             raise UpstreamError(
                 ErrorCode.UNAVAILABLE,

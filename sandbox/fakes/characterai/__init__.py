@@ -29,7 +29,9 @@ exceeded"; "evict": the older one gets an unsubscribe push code 2500, or is clos
 ``max_message_length`` (None; longer -> neo_error 400), ``rate_limit_count`` / ``rate_limit_window``
 (generations per user per window; over -> neo_error 429 with ``retry_after_seconds``),
 ``remaining_quota_frac``, ``generation_overlap`` ("queue": a second generating command on a DM
-connection while one is in flight waits its turn; "reject": it gets neo_error 409 at once; both count it).
+connection while one is in flight waits its turn; "reject": it gets neo_error 409 at once; both count it),
+``history_is_final`` ("actual": ``GET /turns/`` says ``is_final: false`` while a candidate is generated;
+"always": every candidate says true).
 Every violation of the one-connection-per-room rule increments ``room_violations`` (in both modes).
 
 Characters: ``FakeCharacter(id, name, greeting, avatar, title, description, style, chunk_chars,

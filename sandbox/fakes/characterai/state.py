@@ -254,10 +254,10 @@ def decode_page_token(token: str) -> str | None:
 
 
 def history_page(
-    conversation: Conversation, next_token: str | None, page_size: int, pinned_only: bool
+    conversation: Conversation, next_token: str | None, page_size: int, pinned_only: bool, always_final: bool = False
 ) -> JsonDict | None:
     """``GET /turns/{id}/``: newest first, ``meta.next_token`` null on the last page. ``None`` for a bad
-    token."""
+    token. ``always_final`` marks every candidate ``is_final: true``, even one still being generated."""
     turns: list[Turn] = [t for t in reversed(conversation.turns) if t.is_pinned or not pinned_only]
     start = 0
     if next_token:
@@ -269,4 +269,6 @@ def history_page(
     page = turns[start : start + page_size]
     rest = turns[start + page_size :]
     meta: dict[str, Any] = {"next_token": encode_page_token(rest[0].turn_id) if rest else None}
-    return {"turns": [t.to_wire() for t in page], "meta": meta}
+    final: bool | Literal["stored"] = True if always_final else "stored"
+    shown = [t.to_wire([c.to_wire(is_final=final) for c in t.candidates]) for t in page]
+    return {"turns": shown, "meta": meta}
