@@ -17,6 +17,7 @@ from bot.upstream.base import ErrorCode, UpstreamError
 from bot.upstream.characterai.config import CharacterAIConfig
 from bot.upstream.characterai.errors import log
 from bot.upstream.characterai.history import HistoryReader
+from bot.upstream.characterai.recovery import Observation, follow, reply_to
 from bot.upstream.characterai.rest import RestClient
 from bot.upstream.characterai.room_socket import RoomConnection
 from bot.upstream.characterai.streaming import check_frame, frame_turn, stream_reply
@@ -181,10 +182,8 @@ class RoomManager:
         connection = await self.connect(room_id)
         request = await connection.rpc(self._envelope("generate_turn", payload))
 
-        async def recover(reply_turn_id: str | None, seen: str) -> Turn | None:
-            if reply_turn_id is None:
-                return None
-            return await self._history.find_reply(room_id, "", reply_turn_id, seen)
+        def recover(reply_turn_id: str | None) -> AsyncIterator[Observation]:
+            return follow(self._config, self._history, room_id, reply_to(None, reply_turn_id), what)
 
         try:
             async for event in stream_reply(self._config, request, what, recover):
