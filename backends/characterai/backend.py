@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.dm_chat import DmChats
-from backends.characterai.dm_socket import DmSocket
+from backends.characterai.dm_pool import DmPool
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
 from backends.characterai.rest import RestClient
 from backends.characterai.rooms import RoomManager
 from backends.characterai.wire import Chat, Profile, Room, Turn, TurnsPage
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, UpstreamError
 
 
 class CharacterAIBackend:
@@ -24,7 +24,7 @@ class CharacterAIBackend:
         self.config = config
         self._rest = RestClient(config)
         self._history = HistoryReader(config, self._rest)
-        self._socket = DmSocket(config)
+        self._sockets = DmPool(config)
         self._profile: Profile | None = None
         self._chats: DmChats | None = None
         self._rooms: RoomManager | None = None
@@ -40,19 +40,19 @@ class CharacterAIBackend:
         await self._rest.open()
         try:
             profile = await self._rest.profile()
-            await self._socket.start()
+            await self._sockets.start()
         except BaseException:
             await self.close()
             raise
         self._profile = profile
-        self._chats = DmChats(self.config, self._socket, self._history, profile)
+        self._chats = DmChats(self.config, self._sockets, self._history, profile)
         self._rooms = RoomManager(self.config, self._rest, self._history, profile)
         log.info("Character.AI: signed in as user %s (%s)", profile.user_id, profile.username)
 
     async def close(self) -> None:
         if self._rooms is not None:
             await self._rooms.close()
-        await self._socket.close()
+        await self._sockets.close()
         await self._rest.close()
 
     @property
@@ -63,7 +63,13 @@ class CharacterAIBackend:
 
     @property
     def dm_connections_opened(self) -> int:
-        return self._socket.connections_opened
+        """DM websocket connections opened so far (reconnects included), over the whole pool."""
+        return self._sockets.connections_opened
+
+    @property
+    def dm_sockets_open(self) -> int:
+        """DM websockets of the pool so far (at most ``dm_sockets``)."""
+        return self._sockets.size
 
     def _dm(self) -> DmChats:
         if self._chats is None:

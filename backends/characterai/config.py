@@ -27,17 +27,28 @@ class CharacterAIConfig(BaseModel):
 
     connect_timeout: float = Field(default=15.0, gt=0, description="opening a websocket (and waiting for it)")
     request_timeout: float = Field(default=30.0, gt=0, description="one REST call or one non-streaming command")
-    first_token_timeout: float = Field(default=60.0, gt=0, description="from sending until the first chunk")
+    first_token_timeout: float = Field(
+        default=60.0, gt=0, description="from writing the request to the socket until the first chunk"
+    )
     idle_timeout: float = Field(default=30.0, gt=0, description="longest gap between two reply chunks")
     reconnect_initial: float = Field(default=1.0, gt=0, description="first delay before reconnecting")
     reconnect_max: float = Field(default=60.0, gt=0, description="cap of the exponential reconnect delay")
     reset_on_timeout: bool = Field(
         default=True, description="reopen a websocket after a request on it timed out (it may be stuck)"
     )
+    dm_sockets: int = Field(
+        default=3, ge=1, le=16, description="DM websockets per account, each carrying one command at a time"
+    )
+    queue_timeout: float = Field(
+        default=120.0, gt=0, description="longest wait for a free DM websocket before a request fails"
+    )
     recovery_attempts: int = Field(
-        default=3, ge=1, description="history look-ups to recover a reply cut by a dropped connection"
+        default=3, ge=1, description="history look-ups for what a dropped connection may have left undone"
     )
     recovery_interval: float = Field(default=1.0, ge=0, description="pause between two recovery look-ups")
+    recovery_timeout: float = Field(
+        default=60.0, gt=0, description="how long a reply cut by a dropped connection may take to finish"
+    )
     recovery_pages: int = Field(default=2, ge=1, description="history pages searched when recovering")
 
     user_agent: str = "Character.AI"

@@ -1,7 +1,8 @@
-"""One-on-one chats over the DM websocket: create, send (streamed), regenerate, edit, remove.
+"""One-on-one chats over the DM websockets: create, send (streamed), regenerate, edit, remove.
 
-A reply cut by a dropped connection is looked up in the REST history; if the turn is there and final it is
-delivered (once), otherwise the call ends with UNAVAILABLE. A message is never re-sent, so nothing is doubled.
+Each command takes a socket of the pool for itself (``DmPool``). A reply cut by a dropped connection is
+followed in the REST history until the service has finished it there (``recovery``), then delivered once;
+if it never finishes, the call ends with UNAVAILABLE. A message is never re-sent, so nothing is doubled.
 """
 
 from __future__ import annotations
@@ -10,37 +11,25 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, NewChat, UpstreamError
 from backends.characterai.config import CharacterAIConfig
-from backends.characterai.dm_socket import DmSocket
+from backends.characterai.dm_pool import DmPool
+from backends.characterai.dm_socket import Frame, PendingRequest
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
+from backends.characterai.recovery import Observation, follow, new_candidate, reply_to
 from backends.characterai.streaming import check_frame, frame_turn, stream_reply
 from backends.characterai.transport import ConnectionDropped
 from backends.characterai.wire import Profile, Turn
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import ErrorCode, NewChat, UpstreamError
 
 
 class DmChats:
-    def __init__(self, config: CharacterAIConfig, socket: DmSocket, history: HistoryReader, profile: Profile):
+    def __init__(self, config: CharacterAIConfig, sockets: DmPool, history: HistoryReader, profile: Profile):
         self._config = config
-        self._socket = socket
+        self._sockets = sockets
         self._history = history
         self._profile = profile
-
-    async def _after_error(self, exc: UpstreamError) -> None:
-        if exc.code is ErrorCode.TIMEOUT and self._config.reset_on_timeout:
-            await self._socket.reset(exc.detail)
-
-    async def _guarded(
-        self, stream: AsyncIterator[ReplySnapshot | ReplyFinal]
-    ) -> AsyncIterator[ReplySnapshot | ReplyFinal]:
-        try:
-            async for event in stream:
-                yield event
-        except UpstreamError as exc:
-            await self._after_error(exc)
-            raise
 
     def _author(self) -> dict[str, Any]:
         return {"author_id": str(self._profile.user_id), "is_human": True, "name": self._profile.username}
@@ -58,25 +47,26 @@ class DmChats:
         if self._config.model_type:
             chat["preferred_model_type"] = self._config.model_type
         payload = {"chat": chat, "with_greeting": with_greeting}
-        pending = await self._socket.request("create_chat", payload, chat_id)
+        pending = await self._sockets.request("create_chat", payload, what)
         created = False
         try:
             while True:
                 frame = await pending.next_frame(self._config.request_timeout, what)
-                command = check_frame(frame, what)
+                command = checked(pending, frame, what)
                 if command == "create_chat_response":
                     created = True
                     body = frame.get("chat")
                     if isinstance(body, dict) and body.get("chat_id"):
                         chat_id = str(body["chat_id"])
                     if not with_greeting:
+                        pending.finish()
                         return NewChat(chat_id=chat_id)
                     continue
                 turn = frame_turn(frame) if command == "add_turn" else None
                 if created and turn is not None and not turn.author.is_human and turn.primary.is_final:
+                    pending.finish()
                     return NewChat(chat_id=chat_id, greeting=turn.text or None)
         except UpstreamError as exc:
-            await self._after_error(exc)
             if created and exc.code is ErrorCode.TIMEOUT:
                 log.warning("%s: chat %s created but no greeting arrived", what, chat_id)
                 return NewChat(chat_id=chat_id)
@@ -112,12 +102,12 @@ class DmChats:
                 "primary_candidate_id": candidate_id,
             },
         }
-        pending = await self._socket.request("create_and_generate_turn", payload, chat_id)
+        pending = await self._sockets.request("create_and_generate_turn", payload, what)
 
-        async def recover(reply_turn_id: str | None, seen: str) -> Turn | None:
-            return await self._history.find_reply(chat_id, turn_id, reply_turn_id, seen)
+        def recover(reply_turn_id: str | None) -> AsyncIterator[Observation]:
+            return follow(self._config, self._history, chat_id, reply_to(turn_id, reply_turn_id), what)
 
-        async for event in self._guarded(stream_reply(self._config, pending, what, recover)):
+        async for event in stream_reply(self._config, pending, what, recover):
             yield event
 
     async def regenerate(self, chat_id: str, character_id: str) -> AsyncIterator[ReplySnapshot | ReplyFinal]:
@@ -133,13 +123,12 @@ class DmChats:
             "selected_language": "",
             "user_name": self._profile.username,
         }
-        pending = await self._socket.request("generate_turn_candidate", payload, chat_id)
+        pending = await self._sockets.request("generate_turn_candidate", payload, what)
 
-        async def recover(_: str | None, seen: str) -> Turn | None:
-            return await self._history.find_new_candidate(chat_id, last.turn_id, old_candidate, seen)
+        def recover(_: str | None) -> AsyncIterator[Observation]:
+            return follow(self._config, self._history, chat_id, new_candidate(last.turn_id, old_candidate), what)
 
-        stream = stream_reply(self._config, pending, what, recover, target_turn_id=last.turn_id)
-        async for event in self._guarded(stream):
+        async for event in stream_reply(self._config, pending, what, recover, target_turn_id=last.turn_id):
             yield event
 
     async def edit_turn(self, chat_id: str, turn_id: str, text: str, candidate_id: str | None = None) -> Turn:
@@ -150,16 +139,14 @@ class DmChats:
         }
         if candidate_id:
             payload["current_candidate_id"] = candidate_id
-        pending = await self._socket.request("edit_turn_candidate", payload, chat_id)
+        pending = await self._sockets.request("edit_turn_candidate", payload, what)
         try:
             while True:
                 frame = await pending.next_frame(self._config.request_timeout, what)
-                turn = frame_turn(frame) if check_frame(frame, what) == "update_turn" else None
+                turn = frame_turn(frame) if checked(pending, frame, what) == "update_turn" else None
                 if turn is not None and turn.turn_id == turn_id and turn.primary.is_final:
+                    pending.finish()
                     return turn
-        except UpstreamError as exc:
-            await self._after_error(exc)
-            raise
         except ConnectionDropped:
             edited = await self._history.find_turn(chat_id, turn_id, text)
             if edited is not None:
@@ -170,18 +157,25 @@ class DmChats:
 
     async def remove_turns(self, chat_id: str, turn_ids: list[str]) -> None:
         what = f"removing {len(turn_ids)} turn(s) from chat {chat_id}"
-        pending = await self._socket.request("remove_turns", {"chat_id": chat_id, "turn_ids": turn_ids}, chat_id)
+        pending = await self._sockets.request("remove_turns", {"chat_id": chat_id, "turn_ids": turn_ids}, what)
         try:
             while True:
                 frame = await pending.next_frame(self._config.request_timeout, what)
-                if check_frame(frame, what) == "remove_turns_response":
+                if checked(pending, frame, what) == "remove_turns_response":
+                    pending.finish()
                     return
-        except UpstreamError as exc:
-            await self._after_error(exc)
-            raise
         except ConnectionDropped:
             if not await self._history.any_present(chat_id, set(turn_ids)):
                 return
             raise UpstreamError(ErrorCode.UNAVAILABLE, f"{what}: the connection dropped before removal") from None
         finally:
             pending.close()
+
+
+def checked(pending: PendingRequest, frame: Frame, what: str) -> str:
+    """``check_frame``; an error frame is the whole answer, so the request is finished then."""
+    try:
+        return check_frame(frame, what)
+    except UpstreamError:
+        pending.finish()
+        raise

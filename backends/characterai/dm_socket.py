@@ -1,8 +1,9 @@
-"""The one DM ("neo") websocket of an account, shared by every concurrent request.
+"""One DM ("neo") websocket, carrying one command at a time, as every known client does.
 
-A supervisor task keeps it open: after a drop it reconnects with exponential backoff. Each request registers
-under its ``request_id`` and reads its own frames; frames without a request id are routed by chat id when only
-one request waits on that chat. A drop hands every waiting request a ``ConnectionDropped`` so it can recover.
+A supervisor task keeps it open: after a drop it reconnects with exponential backoff. The pool
+(``dm_pool.DmPool``) reserves an idle socket for a request; the socket then writes the command and hands every
+frame to that request until the request is closed. A drop hands the request in flight a ``ConnectionDropped``
+so it can recover; nothing else is affected.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
@@ -24,20 +27,33 @@ from bot.upstream.base import ErrorCode, UpstreamError
 Frame = dict[str, Any]
 
 
-class PendingRequest:
-    """The frames of one request, in arrival order."""
+class NotSent(Exception):
+    """The socket closed before the command could be written (internal: the pool tries another socket)."""
 
-    def __init__(self, socket: DmSocket, request_id: str, chat_id: str | None) -> None:
+
+class PendingRequest:
+    """The frames of the one request in flight on a socket, in arrival order.
+
+    Call ``finish`` once the server's answer is complete (a final turn, an error frame...). A request closed
+    without it (it timed out, or its reader gave up) may leave the server still answering on the socket, so
+    the socket is reset then (``reset_on_timeout``) before it carries anything else.
+    """
+
+    def __init__(self, socket: DmSocket, request_id: str) -> None:
         self.request_id = request_id
-        self.chat_id = chat_id
+        self.finished = False
         self._socket = socket
-        self._frames: asyncio.Queue[Frame | ConnectionDropped] = asyncio.Queue()
+        self._frames: asyncio.Queue[Frame | ConnectionDropped | UpstreamError] = asyncio.Queue()
 
     def deliver(self, frame: Frame) -> None:
         self._frames.put_nowait(frame)
 
     def drop(self, reason: str) -> None:
         self._frames.put_nowait(ConnectionDropped(reason))
+
+    def cancel(self, reason: str) -> None:
+        """The client is closing: no recovery, the request just ends."""
+        self._frames.put_nowait(UpstreamError(ErrorCode.UNAVAILABLE, reason))
 
     async def next_frame(self, seconds: float, what: str) -> Frame:
         try:
@@ -46,46 +62,60 @@ class PendingRequest:
             raise UpstreamError(ErrorCode.TIMEOUT, f"{what}: no answer within {seconds:g}s") from None
         if isinstance(item, ConnectionDropped):
             raise item
+        if isinstance(item, UpstreamError):
+            self.finished = True
+            raise UpstreamError(item.code, f"{what}: {item.detail}")
         return item
 
+    def finish(self) -> None:
+        self.finished = True
+
     def close(self) -> None:
-        """Stop listening; frames that still arrive for this request are discarded."""
-        self._socket.forget(self)
-
-
-def _chat_id_of(frame: Frame) -> str | None:
-    for holder in (frame.get("turn"), frame.get("chat")):
-        if isinstance(holder, dict):
-            key = holder.get("turn_key")
-            if isinstance(key, dict) and key.get("chat_id"):
-                return str(key["chat_id"])
-            if holder.get("chat_id"):
-                return str(holder["chat_id"])
-    value = frame.get("chat_id")
-    return str(value) if value else None
+        """Stop listening and free the socket; frames that still arrive for this request are discarded."""
+        self._socket.release(self)
 
 
 class DmSocket:
-    def __init__(self, config: CharacterAIConfig) -> None:
-        self._config = config
-        self._ws: ClientConnection | None = None
-        self._pending: dict[str, PendingRequest] = {}
-        self._supervisor: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
-        self._last_error: UpstreamError | None = None
-        self._closing = False
+    def __init__(self, config: CharacterAIConfig, number: int, on_change: Callable[[], None]) -> None:
+        self.number = number
         self.connections_opened = 0
+        self.last_error: UpstreamError | None = None
+        self._config = config
+        self._on_change = on_change
+        self._ws: ClientConnection | None = None
+        self._current: PendingRequest | None = None
+        self._reserved = False
+        self._resetting = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._reset_task: asyncio.Task[None] | None = None
+        self._closing = False
 
     @property
     def connected(self) -> bool:
         return self._ws is not None
 
-    async def start(self) -> None:
-        """Open the socket, or fail: AUTH for a refused token, UNAVAILABLE or TIMEOUT otherwise."""
+    @property
+    def idle(self) -> bool:
+        """Open and free: no request in flight or promised, no reset under way."""
+        ws = self._ws
+        free = self._current is None and not self._reserved and not self._resetting
+        return free and ws is not None and ws.state is State.OPEN
+
+    @property
+    def reconnecting(self) -> bool:
+        """Closed or closing (a drop, a reset): it will be back after the reconnect."""
+        ws = self._ws
+        return ws is None or self._resetting or ws.state is not State.OPEN
+
+    @property
+    def failing(self) -> bool:
+        """Disconnected after a failed attempt (as opposed to connecting for the first time)."""
+        return self._ws is None and self.last_error is not None
+
+    def start(self) -> None:
         if self._supervisor is None:
             self._closing = False
-            self._supervisor = asyncio.create_task(self._supervise(), name="characterai-dm-socket")
-        await self._wait_connected()
+            self._supervisor = asyncio.create_task(self._supervise(), name=f"characterai-dm-socket-{self.number}")
 
     async def close(self) -> None:
         self._closing = True
@@ -97,14 +127,31 @@ class DmSocket:
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
-        self._drop_pending("the client is closing")
-        self._pulse()
+        reset, self._reset_task = self._reset_task, None
+        if reset is not None:
+            with contextlib.suppress(Exception):
+                await reset
+        pending, self._current = self._current, None
+        if pending is not None:
+            pending.cancel("the Character.AI client is closing")
 
-    async def request(self, command: str, payload: dict[str, Any], chat_id: str | None) -> PendingRequest:
-        """Send one command; read the answer with ``next_frame`` and ``close`` the request when done."""
-        ws = await self._wait_connected()
-        pending = PendingRequest(self, str(uuid.uuid4()), chat_id)
-        self._pending[pending.request_id] = pending
+    def reserve(self) -> None:
+        """Promise this idle socket to one waiting request (the pool's choice)."""
+        self._reserved = True
+
+    def unreserve(self) -> None:
+        self._reserved = False
+        self._on_change()
+
+    async def send(self, command: str, payload: dict[str, Any]) -> PendingRequest:
+        """Write one command on this (reserved) socket; read the answer from the returned request."""
+        self._reserved = False
+        ws = self._ws
+        if ws is None or ws.state is not State.OPEN:
+            self._on_change()
+            raise NotSent
+        pending = PendingRequest(self, str(uuid.uuid4()))
+        self._current = pending
         frame = {
             "command": command,
             "request_id": pending.request_id,
@@ -113,46 +160,28 @@ class DmSocket:
         }
         try:
             await ws.send(json.dumps(frame))
-        except ConnectionClosed:
+        except ConnectionClosed:  # it may have left before the connection broke: treat it as sent
             pending.drop("the DM websocket closed while sending")
-        log.debug("DM %s sent (request %s)", command, pending.request_id)
+        log.debug("DM %s sent on socket %d (request %s)", command, self.number, pending.request_id)
         return pending
 
-    async def reset(self, reason: str) -> None:
-        """Close the current socket (the supervisor reconnects): a request that timed out may have left the
-        server stuck on this connection. Requests still waiting on it recover from the history."""
+    def release(self, pending: PendingRequest) -> None:
+        if self._current is not pending:
+            return  # already dropped with its connection
+        self._current = None
+        if not pending.finished and self._config.reset_on_timeout:
+            self._reset(f"request {pending.request_id} ended before its answer")
+        self._on_change()
+
+    def _reset(self, reason: str) -> None:
+        """Close the connection (the supervisor reconnects): the server may still be answering the request
+        that was given up on, and the next command must not queue behind it."""
         ws = self._ws
-        if ws is not None:
-            log.warning("DM websocket: resetting the connection (%s)", reason)
-            await ws.close()
-
-    def forget(self, pending: PendingRequest) -> None:
-        self._pending.pop(pending.request_id, None)
-
-    def _pulse(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _wait_connected(self) -> ClientConnection:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._config.connect_timeout
-        while True:
-            if self._closing or self._supervisor is None:
-                raise UpstreamError(ErrorCode.UNAVAILABLE, "the Character.AI client is not started")
-            if self._ws is not None:
-                return self._ws
-            error = self._last_error
-            if error is not None and error.code is ErrorCode.AUTH:
-                raise UpstreamError(error.code, error.detail)
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                reason = f" (last error: {error.detail})" if error is not None else ""
-                raise UpstreamError(
-                    ErrorCode.UNAVAILABLE,
-                    f"the DM websocket is not connected after {self._config.connect_timeout:g}s{reason}",
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        if ws is None:
+            return
+        log.warning("DM websocket %d: resetting the connection (%s)", self.number, reason)
+        self._resetting = True
+        self._reset_task = asyncio.create_task(ws.close())
 
     async def _supervise(self) -> None:
         delay: float | None = None
@@ -160,26 +189,28 @@ class DmSocket:
             try:
                 ws = await open_websocket(self._config, self._config.dm_ws_url, "connecting the DM websocket")
             except UpstreamError as exc:
-                self._last_error = exc
-                self._pulse()
+                self.last_error = exc
+                self._on_change()
                 delay = next_delay(self._config, delay)
-                log.warning("DM websocket: %s; retrying in %.2gs", exc.detail, delay)
+                log.warning("DM websocket %d: %s; retrying in %.2gs", self.number, exc.detail, delay)
             else:
                 delay = None
-                self._last_error = None
+                self.last_error = None
                 self._ws = ws
                 self.connections_opened += 1
-                self._pulse()
-                log.info("DM websocket connected")
+                self._on_change()
+                log.info("DM websocket %d connected", self.number)
                 await self._read(ws)
                 self._ws = None
-                self._drop_pending("the DM websocket closed")
-                self._pulse()
+                self._resetting = False
+                self._drop_current("the DM websocket closed")
+                self._on_change()
                 if self._closing:
                     return
                 delay = next_delay(self._config, delay)
                 log.warning(
-                    "DM websocket dropped (code %s, reason %r); reconnecting in %.2gs",
+                    "DM websocket %d dropped (code %s, reason %r); reconnecting in %.2gs",
+                    self.number,
                     ws.close_code,
                     ws.close_reason,
                     delay,
@@ -207,16 +238,15 @@ class DmSocket:
                 await ws.send("{}")
             return
         request_id = frame.get("request_id")
-        pending = self._pending.get(str(request_id)) if request_id else None
-        if pending is None and not request_id:
-            chat_id = _chat_id_of(frame)
-            waiting = [p for p in self._pending.values() if chat_id and p.chat_id == chat_id]
-            pending = waiting[0] if len(waiting) == 1 else None
-        if pending is None:
+        pending = self._current
+        if pending is None or (request_id and str(request_id) != pending.request_id):
+            # e.g. the tail of an answer given up on without a reset
             log.debug("DM websocket: no request waits for %s (request %s)", frame.get("command"), request_id)
             return
         pending.deliver(frame)
 
-    def _drop_pending(self, reason: str) -> None:
-        for pending in list(self._pending.values()):
+    def _drop_current(self, reason: str) -> None:
+        pending, self._current = self._current, None
+        self._reserved = False
+        if pending is not None:
             pending.drop(reason)

@@ -73,8 +73,12 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def neo_error(frame: dict[str, Any], what: str) -> UpstreamError:
-    """A ``neo_error`` (websocket frame or REST body) as an UpstreamError."""
+def neo_error(frame: dict[str, Any], what: str, server_error: ErrorCode = ErrorCode.MODEL) -> UpstreamError:
+    """A ``neo_error`` (websocket frame or REST body) as an UpstreamError.
+
+    A 5xx ``error_code`` in a frame on a healthy socket is the model failing on this message, not the service
+    being down: ``server_error`` is MODEL then (REST passes UNAVAILABLE). Only transport, upgrade and auth
+    failures make the character "unavailable"."""
     comment = str(frame.get("comment") or frame.get("error") or "no comment")
     status = frame.get("error_code")
     sub_code = frame.get("sub_code")
@@ -83,6 +87,8 @@ def neo_error(frame: dict[str, Any], what: str) -> UpstreamError:
         code = ErrorCode.RATE_LIMITED
     elif "self harm" in comment.lower() or "filter" in comment.lower() or str(sub_code) == "101":
         code = ErrorCode.FILTERED
+    elif isinstance(status, int) and status >= 500:
+        code = server_error
     elif isinstance(status, int):
         code = from_status(status)
     else:

@@ -1,26 +1,16 @@
-"""Reading chat history over REST: pages, the last turns, and the look-ups used to recover cut replies."""
+"""Reading chat history over REST: pages, the last turns, and the look-ups used after a dropped connection
+(a cut reply is followed by ``recovery.follow``)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
+from bot.upstream.base import HistoryTurn, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
 from backends.characterai.rest import RestClient
-from backends.characterai.streaming import looks_complete
 from backends.characterai.wire import Turn, TurnsPage
-from bot.upstream.base import HistoryTurn, UpstreamError
-
-
-def reply_after(turns: list[Turn], user_turn_id: str, reply_turn_id: str | None) -> Turn | None:
-    """The character turn answering ``user_turn_id`` in a newest-first list (or the known reply turn)."""
-    if reply_turn_id:
-        return next((t for t in turns if t.turn_id == reply_turn_id), None)
-    for index, turn in enumerate(turns):
-        if turn.turn_id == user_turn_id:
-            return next((t for t in reversed(turns[:index]) if not t.author.is_human), None)
-    return None
 
 
 class HistoryReader:
@@ -63,7 +53,7 @@ class HistoryReader:
         return await self._rest.chat(chat_id) is not None
 
     async def _search(self, chat_id: str, pick: Callable[[list[Turn]], Turn | None]) -> Turn | None:
-        """Retries a few times: the server may still be finishing the turn when the socket drops."""
+        """Retries a few times: the server may still be processing the command when the socket drops."""
         for attempt in range(self._config.recovery_attempts):
             if attempt:
                 await asyncio.sleep(self._config.recovery_interval)
@@ -75,28 +65,6 @@ class HistoryReader:
             if found is not None:
                 return found
         return None
-
-    async def find_reply(
-        self, chat_id: str, user_turn_id: str, reply_turn_id: str | None, seen: str = ""
-    ) -> Turn | None:
-        """The finished reply to a user turn; ``seen`` is the text streamed before the connection dropped."""
-
-        def pick(turns: list[Turn]) -> Turn | None:
-            turn = reply_after(turns, user_turn_id, reply_turn_id)
-            return turn if turn is not None and turn.primary.is_final and looks_complete(turn.text, seen) else None
-
-        return await self._search(chat_id, pick)
-
-    async def find_new_candidate(
-        self, chat_id: str, turn_id: str, old_candidate_id: str, seen: str = ""
-    ) -> Turn | None:
-        def pick(turns: list[Turn]) -> Turn | None:
-            turn = next((t for t in turns if t.turn_id == turn_id), None)
-            if turn is None or not turn.primary.is_final or not looks_complete(turn.text, seen):
-                return None
-            return turn if turn.primary.candidate_id != old_candidate_id else None
-
-        return await self._search(chat_id, pick)
 
     async def find_turn(self, chat_id: str, turn_id: str, text: str | None = None) -> Turn | None:
         """The turn, optionally only once its primary text equals ``text``."""

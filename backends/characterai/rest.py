@@ -76,7 +76,7 @@ class RestClient:
         if status == 404 or 200 <= status < 300:
             return status, parsed
         if isinstance(parsed, dict) and parsed.get("command") == "neo_error":
-            error = neo_error({"error_code": status, **parsed}, what)
+            error = neo_error({"error_code": status, **parsed}, what, server_error=ErrorCode.UNAVAILABLE)
             if error.retry_after is None and retry_after is not None:
                 error.retry_after = retry_after
             raise error

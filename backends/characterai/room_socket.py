@@ -80,6 +80,10 @@ class RoomRequest:
             raise item
         return item
 
+    def finish(self) -> None:
+        """Nothing to do: a room's requests are serialised by the room queue, and a timeout resets the room
+        connection (``RoomManager``)."""
+
     def close(self) -> None:
         self._connection.forget(self)
 

@@ -12,16 +12,17 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
+from backends.characterai.recovery import Observation, follow, reply_to
 from backends.characterai.rest import RestClient
 from backends.characterai.room_socket import RoomConnection
 from backends.characterai.streaming import check_frame, frame_turn, stream_reply
 from backends.characterai.transport import ConnectionDropped, next_delay
 from backends.characterai.wire import Profile, Room, Turn
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import ErrorCode, UpstreamError
 
 ROOM_CHAT_TYPE = "TYPE_MU_ROOM"
 
@@ -181,10 +182,8 @@ class RoomManager:
         connection = await self.connect(room_id)
         request = await connection.rpc(self._envelope("generate_turn", payload))
 
-        async def recover(reply_turn_id: str | None, seen: str) -> Turn | None:
-            if reply_turn_id is None:
-                return None
-            return await self._history.find_reply(room_id, "", reply_turn_id, seen)
+        def recover(reply_turn_id: str | None) -> AsyncIterator[Observation]:
+            return follow(self._config, self._history, room_id, reply_to(None, reply_turn_id), what)
 
         try:
             async for event in stream_reply(self._config, request, what, recover):

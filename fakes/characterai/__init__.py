@@ -10,7 +10,8 @@ In-process use::
                            seed=1, chunk_chars=4)
     await fake.start(host="127.0.0.1", port=0)   # fake.base_url, fake.ws_url, fake.room_ws_url, fake.token
     fake.script_reply("c1", "Exactly this.")      # or script_reply("c1", length=5000)
-    fake.inject("drop", after_snapshots=2)       # next generation: socket closed after 2 snapshots
+    fake.inject("drop", after_snapshots=2)       # next generation: socket closed after 2 snapshots; the turn
+                                                 # goes on growing in the history, then becomes final
     ...; fake.received("dm", "create_and_generate_turn"); fake.room_violations; await fake.stop()
 
 Constructor: ``FakeCharacterAI(characters=None (-> DEMO_CHARACTERS), *, token=DEFAULT_TOKEN,
@@ -27,8 +28,11 @@ exceeded"; "evict": the older one gets an unsubscribe push code 2500, or is clos
 ``evict_close_code``), ``room_rpc_reply`` (True: ``{"id":n,"rpc":{"data":{}}}`` before the pushes),
 ``max_message_length`` (None; longer -> neo_error 400), ``rate_limit_count`` / ``rate_limit_window``
 (generations per user per window; over -> neo_error 429 with ``retry_after_seconds``),
-``remaining_quota_frac``. Every violation of the one-connection-per-room rule increments
-``room_violations`` (in both modes).
+``remaining_quota_frac``, ``generation_overlap`` ("queue": a second generating command on a DM
+connection while one is in flight waits its turn; "reject": it gets neo_error 409 at once; both count it),
+``history_is_final`` ("actual": ``GET /turns/`` says ``is_final: false`` while a candidate is generated;
+"always": every candidate says true).
+Every violation of the one-connection-per-room rule increments ``room_violations`` (in both modes).
 
 Characters: ``FakeCharacter(id, name, greeting, avatar, title, description, style, chunk_chars,
 snapshot_delay, ...)``; ``style`` is one of echo ("Echo: <text>"), pirate, librarian, oracle. Replies are
@@ -39,15 +43,21 @@ Faults (``fake.inject(kind, **options)`` or ``Fault(...)``; each applies to the 
 ``times`` times; ``target`` dm/room/rest/any; ``command`` narrows it): ``neo_error`` (comment,
 error_code, sub_code, retry_after_seconds), ``rate_limit`` (429 + retry_after_seconds), ``self_harm_filter``
 (``filter_user_input_self_harm`` frame), ``input_filter``, ``safety_truncate`` (keep_chars; final
-candidate ``safety_truncated: true``), ``drop`` (after_snapshots, close_code; None aborts TCP), ``stall``
-(after_snapshots; waits until ``fake.release_stalls()`` or stop), ``delay`` (seconds), ``rest_error``
-(status, body, content_type, path_prefix: e.g. 429, 500, HTML 403).
+candidate ``safety_truncated: true``), ``drop`` (after_snapshots, close_code; None aborts TCP; after_drop
+"continue" (default: the server finishes the turn unseen, at ``continue_delay`` seconds per snapshot
+(default: the stream's pace), after ``fake.release_stalls()`` when ``hold``) or "cut" (what was streamed is
+stored as final)), ``stall`` (after_snapshots; waits until ``fake.release_stalls()`` or stop), ``delay``
+(seconds), ``rest_error`` (status, body, content_type, path_prefix: e.g. 429, 500, HTML 403). A generation
+also goes on when the client closes its socket mid-stream. While a candidate is being generated,
+``GET /turns/`` shows it with ``is_final: false``.
 
-Inspection: ``fake.received(channel, command)`` (every frame / REST call, decoded), ``fake.counters``,
+Inspection: ``fake.received(channel, command)`` (every frame / REST call, decoded), ``fake.counters``
+(``dm_generations``, ``dm_generation_overlaps``, ``dm_generations_peak`` = most generations in flight on
+one DM connection at once, ...), ``fake.dm_sockets()`` (per DM connection: in flight now, in all, peak),
 ``fake.room_violations``, ``fake.chat(id)`` / ``fake.chats()`` / ``fake.room(id)`` (stored turns),
 ``fake.room_subscribers(room_id)``, ``fake.state()`` (all of it as JSON).
 
-Control API (no auth), the same over HTTP: ``GET /_fake/state``, ``GET /_fake/counters``,
+Control API (no auth), the same over HTTP: ``GET /_fake/state``, ``GET /_fake/counters``, ``GET /_fake/dm_sockets``,
 ``GET|DELETE /_fake/received?channel=&command=``, ``POST /_fake/characters`` (FakeCharacter JSON),
 ``POST /_fake/users`` ({"token", "user": FakeUser}), ``POST /_fake/script`` ({"character_id", "text" |
 "length"}), ``POST|DELETE /_fake/faults`` (Fault JSON), ``PATCH /_fake/settings``,

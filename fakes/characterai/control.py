@@ -60,6 +60,7 @@ def world_snapshot(world: FakeWorld) -> JsonDict:
             for r in world.rooms.values()
         ],
         "channels": world.hub.channels(),
+        "dm_sockets": [link.to_wire() for link in world.dm_links],
         "faults": [f.model_dump() for f in world.faults.pending()],
         "scripts": {k: list(v) for k, v in world.scripts.items() if v},
     }
@@ -82,7 +83,13 @@ async def get_state(request: web.Request) -> web.Response:
 
 async def get_counters(request: web.Request) -> web.Response:
     world = _world(request)
-    return web.json_response({"room_violations": world.counters["room_violations"], **world.counters})
+    always = ("room_violations", "dm_generation_overlaps", "dm_generations_peak")
+    return web.json_response({**{key: world.counters[key] for key in always}, **world.counters})
+
+
+async def get_dm_sockets(request: web.Request) -> web.Response:
+    """Generations in flight per DM connection (a client should never have more than one)."""
+    return web.json_response({"dm_sockets": [link.to_wire() for link in _world(request).dm_links]})
 
 
 async def get_received(request: web.Request) -> web.Response:
@@ -151,6 +158,7 @@ async def release_stalls(request: web.Request) -> web.Response:
 def add_control_routes(app: web.Application) -> None:
     app.router.add_get("/_fake/state", get_state)
     app.router.add_get("/_fake/counters", get_counters)
+    app.router.add_get("/_fake/dm_sockets", get_dm_sockets)
     app.router.add_get("/_fake/received", get_received)
     app.router.add_delete("/_fake/received", clear_received)
     app.router.add_post("/_fake/characters", add_character)

@@ -152,6 +152,7 @@ async def create_and_generate_turn(request: Request) -> None:
     chunk, delay = world.stream_settings(character)
     conversation.generation_count += 1
     await stream_candidate(
+        world,
         request.sink,
         request_id=request.request_id,
         turn=turn,
@@ -160,11 +161,8 @@ async def create_and_generate_turn(request: Request) -> None:
         mode="new_turn",
         chat_type="TYPE_ONE_ON_ONE",
         chunk_chars=chunk,
-        min_snapshots=world.settings.min_snapshots,
         delay=delay,
-        generation_mode=world.generation_mode(),
         fault=request.fault,
-        released=world.stalls_released,
     )
 
 
@@ -186,6 +184,7 @@ async def regenerate(
     turn.last_update_time = candidate.create_time
     chunk, delay = world.stream_settings(character)
     await stream_candidate(
+        world,
         request.sink,
         request_id=request.request_id,
         turn=turn,
@@ -194,11 +193,8 @@ async def regenerate(
         mode="regenerate",
         chat_type=conversation.chat_type,
         chunk_chars=chunk,
-        min_snapshots=world.settings.min_snapshots,
         delay=delay,
-        generation_mode=world.generation_mode(),
         fault=request.fault,
-        released=world.stalls_released,
         extra=extra,
     )
 

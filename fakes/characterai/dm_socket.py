@@ -1,4 +1,9 @@
-"""The DM websocket ``/ws/``: cookie auth on the upgrade, then commands handled strictly one at a time."""
+"""The DM websocket ``/ws/``: cookie auth on the upgrade, then commands handled strictly one at a time.
+
+Generating commands are counted per connection from the moment they arrive until the server has finished
+generating them (``dm_links``); a second one arriving meanwhile is flagged, or refused with
+``generation_overlap="reject"``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from aiohttp import WSMsgType, web
 
 from fakes.characterai.auth import token_from_cookie
 from fakes.characterai.dm_commands import DM_HANDLERS, CommandError, Request, answer_fault
+from fakes.characterai.dm_links import NO_TICKET, DmLink, GenerationTicket
+from fakes.characterai.faults import GENERATING_COMMANDS
 from fakes.characterai.keys import SOCKETS_KEY, WORLD_KEY
 from fakes.characterai.state import FakeUser
 from fakes.characterai.wire import JsonDict, neo_error
@@ -39,6 +46,26 @@ class SocketSink:
             return
         await self._ws.close(code=close_code, message=b"fake: injected drop")
 
+    def generation_done(self) -> None:
+        """Only per request (``RequestSink``)."""
+
+
+class RequestSink:
+    """The connection's sink for one request, ending the request's generation ticket."""
+
+    def __init__(self, sink: SocketSink, ticket: GenerationTicket) -> None:
+        self._sink = sink
+        self._ticket = ticket
+
+    async def send(self, frame: JsonDict) -> None:
+        await self._sink.send(frame)
+
+    async def drop(self, close_code: int | None) -> None:
+        await self._sink.drop(close_code)
+
+    def generation_done(self) -> None:
+        self._ticket.end()
+
 
 async def dm_socket(request: web.Request) -> web.StreamResponse:
     world = request.app[WORLD_KEY]
@@ -52,7 +79,8 @@ async def dm_socket(request: web.Request) -> web.StreamResponse:
     sockets = request.app[SOCKETS_KEY]
     sockets.add(ws)
     sink = SocketSink(request, ws)
-    queue: asyncio.Queue[JsonDict] = asyncio.Queue()
+    link = world.open_dm_link(user)
+    queue: asyncio.Queue[tuple[JsonDict, GenerationTicket]] = asyncio.Queue()
     worker = asyncio.create_task(_work(world, user, sink, queue))
     try:
         async for message in ws:
@@ -69,8 +97,9 @@ async def dm_socket(request: web.Request) -> web.StreamResponse:
             command = frame.get("command")
             world.record("dm", user, command if isinstance(command, str) else None, frame)
             if isinstance(command, str):  # Centrifugo-style frames and {} are ignored silently
-                queue.put_nowait(frame)
+                await _accept(world, link, sink, queue, frame, command)
     finally:
+        link.open = False
         sockets.discard(ws)
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -78,13 +107,36 @@ async def dm_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _work(world: FakeWorld, user: FakeUser, sink: SocketSink, queue: asyncio.Queue[JsonDict]) -> None:
+async def _accept(
+    world: FakeWorld,
+    link: DmLink,
+    sink: SocketSink,
+    queue: asyncio.Queue[tuple[JsonDict, GenerationTicket]],
+    frame: JsonDict,
+    command: str,
+) -> None:
+    ticket = link.begin() if command in GENERATING_COMMANDS else NO_TICKET
+    if ticket.overlapping and world.settings.generation_overlap == "reject":
+        ticket.end()
+        raw_id = frame.get("request_id")
+        comment = "another generation is still in progress on this connection"
+        await sink.send(neo_error(raw_id if isinstance(raw_id, str) else None, comment, 409))
+        return
+    queue.put_nowait((frame, ticket))
+
+
+async def _work(
+    world: FakeWorld, user: FakeUser, sink: SocketSink, queue: asyncio.Queue[tuple[JsonDict, GenerationTicket]]
+) -> None:
     while not sink.dropped:
-        frame = await queue.get()
-        await handle_frame(world, user, sink, frame)
+        frame, ticket = await queue.get()
+        try:
+            await handle_frame(world, user, RequestSink(sink, ticket), frame)
+        finally:
+            ticket.end()
 
 
-async def handle_frame(world: FakeWorld, user: FakeUser, sink: SocketSink, frame: JsonDict) -> None:
+async def handle_frame(world: FakeWorld, user: FakeUser, sink: RequestSink, frame: JsonDict) -> None:
     command = str(frame["command"])
     raw_id = frame.get("request_id")
     request_id = raw_id if isinstance(raw_id, str) else None

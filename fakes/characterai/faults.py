@@ -13,12 +13,15 @@ FaultKind = Literal[
     "self_harm_filter",  # answer with filter_user_input_self_harm
     "input_filter",  # answer with filter_user_input
     "safety_truncate",  # the reply stops early; final candidate has safety_truncated: true
-    "drop",  # close the socket after `after_snapshots` character snapshots
+    "drop",  # close the socket after `after_snapshots` snapshots; the server finishes the turn (or cuts it)
     "stall",  # stop answering after `after_snapshots` character snapshots (timeout tests)
     "delay",  # wait `seconds` before answering normally
     "rest_error",  # REST: answer `status` with `body` (429 / 500 / HTML 403 ...)
 ]
 FaultTarget = Literal["dm", "room", "rest", "any"]
+# What the server does with a turn whose socket dropped: "continue" generating it unseen (the history shows it
+# growing, then final, as on the real service), or "cut" it (the text streamed so far is stored as final).
+AfterDrop = Literal["continue", "cut"]
 
 GENERATING_COMMANDS = frozenset({"create_and_generate_turn", "generate_turn_candidate", "generate_turn"})
 USER_INPUT_COMMANDS = frozenset({"create_and_generate_turn", "create_turn"})
@@ -40,6 +43,9 @@ class Fault(BaseModel):
     # drop / stall / safety_truncate
     after_snapshots: int = Field(default=1, ge=0)
     close_code: int | None = 1011  # drop: None aborts the TCP connection without a close frame
+    after_drop: AfterDrop = "continue"
+    hold: bool = False  # drop + continue: the unseen rest waits for release_stalls() before it is generated
+    continue_delay: float | None = Field(default=None, ge=0)  # drop + continue: seconds per unseen snapshot
     keep_chars: int | None = Field(default=None, ge=0)  # safety_truncate: text kept (default: half)
     # delay
     seconds: float = Field(default=0.0, ge=0)

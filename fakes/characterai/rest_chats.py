@@ -157,7 +157,8 @@ async def list_turns(request: web.Request) -> web.Response:
     conversation = _chat(request)
     settings = world_of(request).settings
     pinned_only = request.query.get("pinned_only", "").lower() == "true"
-    page = history_page(conversation, request.query.get("next_token"), settings.page_size, pinned_only)
+    always_final = settings.history_is_final == "always"
+    page = history_page(conversation, request.query.get("next_token"), settings.page_size, pinned_only, always_final)
     if page is None:
         raise CommandError("invalid next_token", 400)
     return web.json_response(page)

@@ -42,6 +42,9 @@ class RoomSink:
         else:
             await self._connection.close(close_code, "fake: injected drop")
 
+    def generation_done(self) -> None:
+        """Rooms are not counted per connection (their rule is one connection per room)."""
+
 
 def room_id_of(command: str, payload: JsonDict) -> str | None:
     if command == "create_turn":
@@ -116,6 +119,7 @@ async def _generate_turn(request: Request, room_id: str) -> None:
     conversation.generation_count += 1
     chunk, delay = world.stream_settings(character)
     await stream_candidate(
+        world,
         request.sink,
         request_id=request.request_id,
         turn=turn,
@@ -124,11 +128,8 @@ async def _generate_turn(request: Request, room_id: str) -> None:
         mode="new_turn",
         chat_type=ROOM_CHAT_TYPE,
         chunk_chars=chunk,
-        min_snapshots=world.settings.min_snapshots,
         delay=delay,
-        generation_mode=world.generation_mode(),
         fault=request.fault,
-        released=world.stalls_released,
         extra={"smart_reply_status": SMART_REPLY_STATUS},
     )
 

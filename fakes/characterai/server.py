@@ -69,6 +69,8 @@ class FakeCharacterAI:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.world.stopping = False
+        self.world.stalls_released.clear()
         self._runner = web.AppRunner(self.make_app(), shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -77,10 +79,12 @@ class FakeCharacterAI:
         self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
+        self.world.stopping = True
         self.world.stalls_released.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.world.stop_background()
 
     async def __aenter__(self) -> FakeCharacterAI:
         if self._runner is None:
@@ -167,7 +171,8 @@ class FakeCharacterAI:
 
     @property
     def counters(self) -> dict[str, int]:
-        return dict(self.world.counters)
+        """Counts of what happened; ``dm_generation_overlaps`` and ``dm_generations_peak`` are always there."""
+        return {"dm_generation_overlaps": 0, "dm_generations_peak": 0, **self.world.counters}
 
     @property
     def room_violations(self) -> int:
@@ -186,6 +191,11 @@ class FakeCharacterAI:
 
     def room(self, room_id: str) -> Room:
         return self.world.rooms[room_id]
+
+    def dm_sockets(self) -> list[JsonDict]:
+        """Every DM connection so far: ``socket`` number, ``user_id``, ``open``, generations ``in_flight`` now,
+        ``generations`` in all, and the ``peak`` in flight at once."""
+        return [link.to_wire() for link in self.world.dm_links]
 
     def room_subscribers(self, room_id: str) -> int:
         return len(self.world.hub.subscribers(f"room:{room_id}"))

@@ -20,3 +20,9 @@ class FakeSettings(BaseModel):
     rate_limit_count: int | None = Field(default=None, ge=1)  # generations allowed per user per window
     rate_limit_window: float = Field(default=60.0, gt=0)
     remaining_quota_frac: float = Field(default=1.0, ge=0, le=1)
+    # A second generating command on a DM connection while one is in flight: "queue" (served after it, and
+    # counted in dm_generation_overlaps) or "reject" (answered at once with neo_error 409, and counted).
+    generation_overlap: Literal["queue", "reject"] = "queue"
+    # GET /turns/: a candidate still being generated shows is_final false ("actual"), or true like every other
+    # ("always": what clients that require the key, e.g. kramcat, may be seeing; only stability tells then).
+    history_is_final: Literal["actual", "always"] = "actual"

@@ -67,9 +67,13 @@ class Candidate:
     editor: JsonDict | None = None
     base_candidate_id: str | None = None
     tti_image_rel_path: str | None = None
+    final: bool = True  # False while the server is still generating this candidate
 
-    def to_wire(self, is_final: bool | None = True) -> JsonDict:
-        """``is_final=None`` omits the key, as the service does on intermediate frames."""
+    def to_wire(self, is_final: bool | Literal["stored"] | None = "stored") -> JsonDict:
+        """``is_final=None`` omits the key, as the service does on intermediate frames; "stored" tells the
+        candidate's own state (REST history: ``false`` while it is still being generated)."""
+        if is_final == "stored":
+            is_final = self.final
         data: JsonDict = {
             "candidate_id": self.candidate_id,
             "create_time": format_timestamp(self.create_time),
@@ -119,7 +123,7 @@ class Turn:
         return self.primary().raw_content
 
     def to_wire(self, candidates: list[JsonDict] | None = None) -> JsonDict:
-        """The stored turn (all candidates final) unless a frame-specific candidate list is given."""
+        """The stored turn (each candidate's ``is_final`` as stored) unless a frame-specific list is given."""
         author: JsonDict = {"author_id": self.author_id, "name": self.author_name}
         if self.is_human:
             author["is_human"] = True
@@ -250,10 +254,10 @@ def decode_page_token(token: str) -> str | None:
 
 
 def history_page(
-    conversation: Conversation, next_token: str | None, page_size: int, pinned_only: bool
+    conversation: Conversation, next_token: str | None, page_size: int, pinned_only: bool, always_final: bool = False
 ) -> JsonDict | None:
     """``GET /turns/{id}/``: newest first, ``meta.next_token`` null on the last page. ``None`` for a bad
-    token."""
+    token. ``always_final`` marks every candidate ``is_final: true``, even one still being generated."""
     turns: list[Turn] = [t for t in reversed(conversation.turns) if t.is_pinned or not pinned_only]
     start = 0
     if next_token:
@@ -265,4 +269,6 @@ def history_page(
     page = turns[start : start + page_size]
     rest = turns[start + page_size :]
     meta: dict[str, Any] = {"next_token": encode_page_token(rest[0].turn_id) if rest else None}
-    return {"turns": [t.to_wire() for t in page], "meta": meta}
+    final: bool | Literal["stored"] = True if always_final else "stored"
+    shown = [t.to_wire([c.to_wire(is_final=final) for c in t.candidates]) for t in page]
+    return {"turns": shown, "meta": meta}

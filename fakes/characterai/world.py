@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter, deque
+from collections.abc import Coroutine
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from fakes.characterai.characters import FakeCharacter
+from fakes.characterai.dm_links import DmLink
 from fakes.characterai.faults import FaultBook
 from fakes.characterai.room_hub import RoomHub
 from fakes.characterai.settings import FakeSettings
@@ -55,7 +58,11 @@ class FakeWorld:
         self.counters: Counter[str] = Counter()
         self.received: list[ReceivedMessage] = []
         self.stalls_released = asyncio.Event()
+        self.release_epoch = 0  # how many times release_stalls() was called
+        self.stopping = False
         self.hub = RoomHub()
+        self.dm_links: list[DmLink] = []
+        self._background: set[asyncio.Task[None]] = set()
         self._generations: dict[int, deque[float]] = {}
         self._user_settings: dict[int, JsonDict] = {}
 
@@ -84,9 +91,39 @@ class FakeWorld:
             self.counters[f"{channel}:{command}"] += 1
 
     def release_stalls(self) -> None:
-        """Wake every stalled stream (they end without a final frame); later stalls still stall."""
+        """Wake every stalled stream (they end without a final frame) and every held generation; later stalls
+        and holds still wait."""
+        self.release_epoch += 1
         self.stalls_released.set()
         self.stalls_released.clear()
+
+    async def wait_release(self, since: int) -> None:
+        """Until release_stalls() is called after the moment ``since`` (a ``release_epoch`` value) was read."""
+        while self.release_epoch <= since and not self.stopping:
+            await self.stalls_released.wait()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Server-side work that outlives the request's socket (cancelled when the fake stops)."""
+        if self.stopping:
+            work.close()
+            return
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def stop_background(self) -> None:
+        self.stopping = True
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def open_dm_link(self, user: FakeUser) -> DmLink:
+        link = DmLink(len(self.dm_links) + 1, user.user_id, self.counters)
+        self.dm_links.append(link)
+        return link
 
     # ----- replies -----
 

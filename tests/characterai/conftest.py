@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -87,3 +88,12 @@ def assert_growing(snapshots: list[ReplySnapshot], final: ReplyFinal) -> None:
     texts = [s.text for s in snapshots] + [final.text]
     for before, after in itertools.pairwise(texts):
         assert after.startswith(before) and len(after) > len(before), (before, after)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (re-checked every 10 ms, for at most ``seconds``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
