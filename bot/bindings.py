@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from bot.models import AuditEntry, Binding, ChatRequest, Preset
 from bot.npc.turns import RESUMED_ROOM
-from bot.ports import EVERYONE, StateStore
+from bot.ports import EVERYONE, AuditLog, BindingStore, ChatIdStore
 from bot.service import ChatService
 
 
-async def record(store: StateStore, request: ChatRequest, action: str, detail: str, where: str | None = None) -> None:
+async def record(audit: AuditLog, request: ChatRequest, action: str, detail: str, where: str | None = None) -> None:
     """Write one admin change to the audit log, by the request's user, in its conversation (or ``where``)."""
-    await store.append_audit(
+    await audit.append_audit(
         AuditEntry(
             actor=request.user_id,
             actor_name=request.user_name,
@@ -23,33 +23,35 @@ async def record(store: StateStore, request: ChatRequest, action: str, detail: s
 
 
 class Bindings:
-    def __init__(self, store: StateStore, service: ChatService) -> None:
-        self._store = store
+    def __init__(self, bindings: BindingStore, chats: ChatIdStore, audit: AuditLog, service: ChatService) -> None:
+        self._bindings = bindings
+        self._chats = chats
+        self._audit = audit
         self._service = service
 
     async def bind(self, request: ChatRequest, preset: Preset, chat_id: str | None = None, via: str = "") -> None:
         """Bind the request's conversation to ``preset``, by the request's user. The conversation starts anew
         with it, or continues the upstream chat ``chat_id`` (an NPC room preset's group room)."""
         key = request.conversation_key
-        await self._store.put_binding(Binding(conversation=key, preset=preset.name, bound_by=request.user_id))
+        await self._bindings.put_binding(Binding(conversation=key, preset=preset.name, bound_by=request.user_id))
         await self._service.forget(key)
         if chat_id is not None:
-            await self._store.set_chat_id(key, RESUMED_ROOM if preset.npcs and preset.room else EVERYONE, chat_id)
+            await self._chats.set_chat_id(key, RESUMED_ROOM if preset.npcs and preset.room else EVERYONE, chat_id)
         detail = preset.name + (f" resuming chat {chat_id}" if chat_id else "") + (f" ({via})" if via else "")
-        await record(self._store, request, "use", detail)
+        await record(self._audit, request, "use", detail)
 
     async def unbind(self, request: ChatRequest) -> Binding | None:
         """Remove the conversation's binding (back to the default); the removed binding, or None."""
         key = request.conversation_key
-        binding = await self._store.get_binding(key)
+        binding = await self._bindings.get_binding(key)
         if binding is None:
             return None
-        await self._store.delete_binding(key)
+        await self._bindings.delete_binding(key)
         await self._service.forget(key)
-        await record(self._store, request, "unbind", binding.preset)
+        await record(self._audit, request, "unbind", binding.preset)
         return binding
 
     async def drop(self, request: ChatRequest, binding: Binding, why: str) -> None:
         """Remove ``binding`` without forgetting chats (none are left), audited as the request's user."""
-        await self._store.delete_binding(binding.conversation)
-        await record(self._store, request, "unbind", f"{binding.preset} ({why})", where=binding.conversation)
+        await self._bindings.delete_binding(binding.conversation)
+        await record(self._audit, request, "unbind", f"{binding.preset} ({why})", where=binding.conversation)

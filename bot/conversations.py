@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.bindings import Bindings
 from bot.models import Binding, ChatRequest, ConversationRecord, Preset, ReplyError, ReplyFinal
-from bot.ports import StateStore
+from bot.ports import BindingStore, ConversationStore
 from bot.presets import PresetCatalog
 from bot.router import Route, Router
 from bot.service import ChatService
@@ -15,13 +15,20 @@ from bot.upstream.base import HistoryTurn
 
 class ConversationBook:
     def __init__(
-        self, store: StateStore, catalog: PresetCatalog, router: Router, service: ChatService, bindings: Bindings
+        self,
+        conversations: ConversationStore,
+        bindings: BindingStore,
+        catalog: PresetCatalog,
+        router: Router,
+        service: ChatService,
+        binder: Bindings,
     ) -> None:
-        self._store = store
+        self._conversations = conversations
+        self._binding_store = bindings
         self._catalog = catalog
         self._router = router
         self._service = service
-        self.bindings = bindings
+        self.bindings = binder  # binding and unbinding (the HTTP API binds through here)
 
     async def route(self, request: ChatRequest) -> Route | None:
         """The preset and upstream conversation that would answer ``request``."""
@@ -38,28 +45,28 @@ class ConversationBook:
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        """Most recently updated first, with the total (see ``StateStore.list_conversations``)."""
-        return await self._store.list_conversations(user_id, conversation, limit, offset, platform=platform)
+        """Most recently updated first, with the total (see ``ConversationStore.list_conversations``)."""
+        return await self._conversations.list_conversations(user_id, conversation, limit, offset, platform=platform)
 
     async def record(self, conversation: str, who: str) -> ConversationRecord | None:
-        return await self._store.get_conversation(conversation, who)
+        return await self._conversations.get_conversation(conversation, who)
 
     async def has_chat(self, conversation: str, who: str) -> bool:
-        return await self._store.get_chat_id(conversation, who) is not None
+        return await self._conversations.get_chat_id(conversation, who) is not None
 
     async def has_chats(self, conversation: str) -> bool:
         """Whether anybody in the conversation already talks to a character upstream."""
-        return bool(await self._store.list_chat_ids(conversation))
+        return bool(await self._conversations.list_chat_ids(conversation))
 
     async def binding(self, conversation: str) -> Binding | None:
-        return await self._store.get_binding(conversation)
+        return await self._binding_store.get_binding(conversation)
 
     async def history(self, conversation: str, who: str, limit: int) -> list[HistoryTurn]:
         return await self._service.history(conversation, who, limit)
 
     async def forget(self, conversation: str, who: str) -> None:
         """Forget one upstream conversation (its record and chat id)."""
-        await self._store.delete_conversation(conversation, who)
+        await self._conversations.delete_conversation(conversation, who)
 
     async def restart(self, route: Route) -> ReplyFinal | ReplyError:
         """A new upstream chat with the same character (``/reset``)."""

@@ -62,19 +62,29 @@ class Core:
         self.store = store
         self.upstreams = dict(upstreams)
         self.queue = queue or InProcessRoomQueue()
-        self.catalog = PresetCatalog(store, settings.presets)
-        self.router = Router(store, self.catalog, settings.bridge.default_preset)
-        self.npc = NpcService(store, self.router, self.upstreams, self.queue)
-        self.service = ChatService(
-            store, self.catalog, self.upstreams, self.queue, self.npc, dedupe_ttl=settings.bridge.dedupe_ttl
+        # Each part takes the narrow ports it touches (``bot.ports``); the one store serves them all.
+        self.catalog = PresetCatalog(presets=store, file_presets=settings.presets)
+        self.router = Router(
+            bindings=store, chats=store, catalog=self.catalog, default_preset=settings.bridge.default_preset
         )
+        self.npc = NpcService(
+            conversations=store, markers=store, router=self.router, upstreams=self.upstreams, queue=self.queue
+        )
+        self.service = ChatService(
+            conversations=store, markers=store, catalog=self.catalog, upstreams=self.upstreams, queue=self.queue,
+            npc=self.npc, dedupe_ttl=settings.bridge.dedupe_ttl,
+        )  # fmt: skip
+        self.bindings = Bindings(bindings=store, chats=store, audit=store, service=self.service)
         bridge = settings.bridge
         self.admin = AdminCommands(
-            store, self.catalog, self.service, self.npc, self.router, self.upstreams, bridge.owners,
-            bridge.default_preset,
+            presets=store, bindings=store, audit=store, catalog=self.catalog, binder=self.bindings,
+            service=self.service, npc=self.npc, router=self.router, upstreams=self.upstreams, owners=bridge.owners,
+            default_preset=bridge.default_preset,
         )  # fmt: skip
-        self.bindings = Bindings(store, self.service)
-        book = ConversationBook(store, self.catalog, self.router, self.service, self.bindings)
+        book = ConversationBook(
+            conversations=store, bindings=store, catalog=self.catalog, router=self.router, service=self.service,
+            binder=self.bindings,
+        )  # fmt: skip
         self.door = Door(self.service, self.npc, self.router, self.admin, book)
 
     async def start(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.admin import AdminCommands
 from bot.conversations import ConversationBook
+from bot.keys import Notice
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
 from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
 from bot.npc.service import NO_CAST
@@ -100,7 +101,7 @@ class Door:
         """Preset names starting with ``prefix``, for autocomplete."""
         return await self._admin.preset_names(prefix)
 
-    async def first_time(self, key: str, ttl_seconds: float) -> bool:
+    async def first_time(self, key: Notice, ttl_seconds: float) -> bool:
         """True the first time ``key`` is seen within the ttl (an adapter's once-a-week notices)."""
         return await self._service.first_time(key, ttl_seconds)
 

@@ -15,9 +15,10 @@ from functools import partial
 
 from pydantic import BaseModel
 
+from bot.keys import MarkerKey, Seen
 from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
 from bot.npc.service import NpcService
-from bot.ports import EVERYONE, RoomQueue, StateStore
+from bot.ports import EVERYONE, ConversationStore, MarkerStore, RoomQueue
 from bot.presets import PresetCatalog
 from bot.router import Route, session_key
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
@@ -56,14 +57,16 @@ class ConversationStatus(BaseModel):
 class ChatService:
     def __init__(
         self,
-        store: StateStore,
+        conversations: ConversationStore,
+        markers: MarkerStore,
         catalog: PresetCatalog,
         upstreams: Mapping[str, Upstream],
         queue: RoomQueue,
         npc: NpcService,
         dedupe_ttl: float = 86400.0,
     ) -> None:
-        self._store = store
+        self._conversations = conversations
+        self._markers = markers
         self._catalog = catalog
         self._npc = npc
         self._upstreams = upstreams
@@ -75,11 +78,11 @@ class ChatService:
 
     async def first_delivery(self, request: ChatRequest) -> bool:
         """False when the platform delivered this message before (Telegram retry, Discord resume)."""
-        return await self.first_time(f"seen:{request.request_id}", self._dedupe_ttl)
+        return await self.first_time(Seen(request.request_id), self._dedupe_ttl)
 
-    async def first_time(self, key: str, ttl_seconds: float) -> bool:
+    async def first_time(self, key: MarkerKey, ttl_seconds: float) -> bool:
         """True the first time ``key`` is marked within the ttl."""
-        return await self._store.mark_once(key, ttl_seconds)
+        return await self._markers.mark_once(key, ttl_seconds)
 
     def reply(self, request: ChatRequest, route: Route) -> AsyncIterator[ReplyEvent]:
         """The single character's answer to the request's text (``route`` is not an NPC preset's)."""
@@ -112,19 +115,21 @@ class ChatService:
         """Forget every upstream chat of a conversation (every user's) with its activity records, so the next
         message starts anew. Each chat is forgotten in its turn on the room queue, after any reply already
         running on it, so that reply cannot record itself into the conversation afterwards."""
-        whos = set(await self._store.list_chat_ids(conversation)) | {EVERYONE}
+        whos = set(await self._conversations.list_chat_ids(conversation)) | {EVERYONE}
         offset = 0
         while True:
-            records, total = await self._store.list_conversations(conversation=conversation, limit=500, offset=offset)
+            records, total = await self._conversations.list_conversations(
+                conversation=conversation, limit=500, offset=offset
+            )
             whos |= {record.who for record in records}
             offset += len(records)
             if not records or offset >= total:
                 break
         for who in sorted(whos):
             await self._queue.run(
-                session_key(conversation, who), partial(self._store.delete_conversation, conversation, who)
+                session_key(conversation, who), partial(self._conversations.delete_conversation, conversation, who)
             )
-        await self._store.clear_chat_ids(conversation)  # whatever else is keyed there (e.g. an NPC room)
+        await self._conversations.clear_chat_ids(conversation)  # whatever else is keyed there (e.g. an NPC room)
 
     async def greeting(self, route: Route) -> ReplyFinal | ReplyError:
         """The greeting of the route's character."""
@@ -179,14 +184,14 @@ class ChatService:
             character_id=route.preset.character_id,
             backend=route.preset.backend,
             bound=route.bound,
-            chat_id=await self._store.get_chat_id(route.conversation, route.who),
+            chat_id=await self._conversations.get_chat_id(route.conversation, route.who),
             queued=self._queue.pending(route.session),
         )
 
     async def history(self, conversation: str, who: str, limit: int = 50) -> list[HistoryTurn]:
         """The upstream's record of a conversation's turns, oldest first (empty when it has no chat yet)."""
-        record = await self._store.get_conversation(conversation, who)
-        chat_id = await self._store.get_chat_id(conversation, who)
+        record = await self._conversations.get_conversation(conversation, who)
+        chat_id = await self._conversations.get_chat_id(conversation, who)
         if record is None or chat_id is None:
             return []
         preset = await self._catalog.get(record.preset)
@@ -208,12 +213,12 @@ class ChatService:
         async def job() -> None:
             try:
                 upstream = self._upstream(route)
-                chat_id = await self._store.get_chat_id(route.conversation, route.who)
+                chat_id = await self._conversations.get_chat_id(route.conversation, route.who)
                 if chat_id is None:
                     chat_id = (await self._create_chat(route)).chat_id
                 async for event in start(upstream, chat_id):
                     if event.kind == "final":  # recorded before anyone sees the reply as done
-                        await self._store.record_turn(
+                        await self._conversations.record_turn(
                             route.conversation, route.who, user_id, route.preset.name, event.text
                         )
                     events.put_nowait(event)
@@ -231,7 +236,7 @@ class ChatService:
                 return
 
     async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
-        await self._store.delete_conversation(route.conversation, route.who)
+        await self._conversations.delete_conversation(route.conversation, route.who)
         try:
             chat = await self._create_chat(route)
         except UpstreamError as exc:
@@ -240,7 +245,7 @@ class ChatService:
 
     async def _create_chat(self, route: Route) -> NewChat:
         chat = await self._upstream(route).create_chat(route.preset.character_id)
-        await self._store.set_chat_id(route.conversation, route.who, chat.chat_id)
+        await self._conversations.set_chat_id(route.conversation, route.who, chat.chat_id)
         return chat
 
     def _upstream(self, route: Route) -> Upstream:

@@ -15,13 +15,14 @@ import discord
 from adapters.discord.interaction import InteractionAck, InteractionSink
 from adapters.discord.render import ChannelSink, Persona, Speakable, WebhookSink
 from adapters.discord.webhooks import Unavailable, WebhookParent, WebhookPool, webhook_parent
+from bot.keys import Notice
 from bot.models import ReplyEvent, ReplyFinal
 from bot.relay import Budgets, PacingPolicy, RelayResult, ReplySink, relay_reply
 
 log = logging.getLogger("charbridge.discord")
 
 PolicyKind = Literal["channel", "webhook"]
-FirstTime = Callable[[str, float], Awaitable[bool]]
+FirstTime = Callable[[Notice, float], Awaitable[bool]]
 
 NOTICE_TTL = 7 * 86400.0  # an admin notice is repeated at most once a week per channel
 ADMIN_NOTICES: dict[Unavailable, str] = {
@@ -125,7 +126,7 @@ class Speech:
         if notice is None:
             return
         log.warning("no character webhook in #%s (%s): %s", parent.name, parent.id, reason.value)
-        if await self._first_time(f"discord:notice:{reason.value}:{parent.id}", NOTICE_TTL):
+        if await self._first_time(Notice("discord", reason.value, str(parent.id)), NOTICE_TTL):
             await self.relay(once(notice), ChannelSink(channel), self.policies["channel"])
 
     @contextlib.contextmanager

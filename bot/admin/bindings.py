@@ -14,7 +14,7 @@ from bot.admin.results import AdminResult, failed
 from bot.bindings import Bindings, record
 from bot.models import ChatRequest, Preset, ReplyFinal
 from bot.npc import NpcService, cast_line
-from bot.ports import StateStore
+from bot.ports import AuditLog, PresetStore
 from bot.presets import PresetCatalog
 from bot.router import Router
 from bot.service import ChatService
@@ -37,19 +37,22 @@ def auto_preset_name(character_name: str, backend: str, character_id: str) -> st
 class Binder:
     def __init__(
         self,
-        store: StateStore,
+        presets: PresetStore,
+        audit: AuditLog,
         catalog: PresetCatalog,
+        binder: Bindings,
         service: ChatService,
         npc: NpcService,
         router: Router,
         upstreams: Mapping[str, Upstream],
     ) -> None:
-        self._store = store
+        self._presets = presets
+        self._audit = audit
         self._catalog = catalog
+        self._bindings = binder
         self._service = service
         self._npc = npc
         self._router = router
-        self._bindings = Bindings(store, service)
         self._upstreams = upstreams
 
     async def use(self, request: ChatRequest, command: UsePreset) -> AdminResult:
@@ -78,8 +81,8 @@ class Binder:
                 display_name=info.name[:MAX_DISPLAY_NAME] or None,
                 avatar_url=info.avatar_url,
             )
-            await self._store.put_preset(preset)
-            await record(self._store, request, "create", f"{name}: character {command.character_id} (/character)")
+            await self._presets.put_preset(preset)
+            await record(self._audit, request, "create", f"{name}: character {command.character_id} (/character)")
         elif (preset.backend, preset.character_id) != (DEFAULT_BACKEND, command.character_id):
             return failed(f"The preset name {name} is taken by another character; use /preset create instead.")
         return await self._bind(request, preset, None)

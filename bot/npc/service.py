@@ -29,7 +29,7 @@ from bot.npc.memory import DEFAULT_TTL, NpcMemory
 from bot.npc.order import ArrivalOrder, Ticket
 from bot.npc.turns import Place, TurnRunner
 from bot.npc.worker import Job, RoomWorker
-from bot.ports import RoomQueue, StateStore
+from bot.ports import ConversationStore, MarkerStore, RoomQueue
 from bot.router import Route, Router
 from bot.upstream.base import Upstream, UpstreamError
 
@@ -61,17 +61,18 @@ def worker_key(place: Place) -> str:
 class NpcService:
     def __init__(
         self,
-        store: StateStore,
+        conversations: ConversationStore,
+        markers: MarkerStore,
         router: Router,
         upstreams: Mapping[str, Upstream],
         queue: RoomQueue,
         memory_ttl: float = DEFAULT_TTL,
     ) -> None:
-        self._store = store
+        self._conversations = conversations
         self._router = router
         self._queue = queue
-        self.memory = NpcMemory(store, memory_ttl)
-        self._runner = TurnRunner(store, upstreams, self.memory)
+        self.memory = NpcMemory(markers, memory_ttl)
+        self._runner = TurnRunner(conversations, upstreams, self.memory)
         self._worker = RoomWorker(queue, self._runner)
         self._order = ArrivalOrder()
 
@@ -135,9 +136,9 @@ class NpcService:
     async def reset(self, route: Route) -> ReplyFinal | ReplyError:
         """A new scene: forget the conversation's NPC chats and room (a room is made anew at once)."""
         conversation, preset = route.conversation, route.preset
-        for who in await self._store.list_chat_ids(conversation):
-            await self._store.delete_conversation(conversation, who)
-        await self._store.clear_chat_ids(conversation)
+        for who in await self._conversations.list_chat_ids(conversation):
+            await self._conversations.delete_conversation(conversation, who)
+        await self._conversations.clear_chat_ids(conversation)
         if preset.room:
             try:
                 await self._runner.room_id(conversation, preset)

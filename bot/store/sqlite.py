@@ -1,7 +1,8 @@
 """The embedded state store: one SQLite file under the data directory.
 
 sqlite3 calls run in a worker thread (one connection, serialised by a lock) so the event loop never blocks.
-Opening the store brings a file written by an earlier release up to date first (``sqlite_schema``).
+Opening the store brings a file written by an earlier release up to date first (``sqlite_schema``). Markers and
+values are filed under their key's text (``bot.keys``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.keys import MarkerKey, ValueKey
 from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 from bot.ports import StateStore
 from bot.store.sqlite_schema import upgrade
@@ -179,33 +181,34 @@ class SqliteStateStore(StateStore):
         return await self._call(delete)
 
     # markers
-    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+    async def mark_once(self, key: MarkerKey, ttl_seconds: float) -> bool:
         now = self._clock()
 
         def mark(db: sqlite3.Connection) -> bool:
             # Expired markers go on every call (indexed by expiry), so the table holds only live ones.
             db.execute("DELETE FROM markers WHERE expires_at <= ?", (now,))
             cursor = db.execute(
-                "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
+                "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key.text, now + ttl_seconds)
             )
             return cursor.rowcount == 1
 
         return await self._call(mark)
 
     # values with a lifetime
-    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+    async def put_value(self, key: ValueKey, value: str, ttl_seconds: float) -> None:
         now = self._clock()
 
         def put(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM kv WHERE expires_at <= ?", (now,))  # indexed: keeps the table small
             db.execute(
-                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)", (key, value, now + ttl_seconds)
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (key.text, value, now + ttl_seconds),
             )
 
         await self._call(put)
 
-    async def get_value(self, key: str) -> str | None:
-        rows = await self._rows("SELECT value FROM kv WHERE key = ? AND expires_at > ?", key, self._clock())
+    async def get_value(self, key: ValueKey) -> str | None:
+        rows = await self._rows("SELECT value FROM kv WHERE key = ? AND expires_at > ?", key.text, self._clock())
         return rows[0][0] if rows else None
 
     # audit

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from adapters.http.identity import encode_conversation_id
+from bot.keys import LastNpcSpeaker, Seen
 from bot.ports import EVERYONE, StateStore
 from bot.store import redis_layout, sqlite_schema
 from bot.store.redis import RedisStateStore
@@ -116,8 +117,8 @@ async def test_the_previous_releases_data_is_all_there(tmp_path: Path, previous_
         assert audit == [("bind", "telegram:1"), ("use", "http:carol")]
         assert await store.list_chat_ids("http:guild") == {"http:alice": "chat-3", "http:bob": "chat-4"}
         assert await store.get_chat_id("telegram:-100", EVERYONE) == "chat-5"
-        assert await store.mark_once("seen:telegram:-100:1", ttl_seconds=60) is False  # still marked
-        assert await store.get_value("npc:last:telegram:-100") == "ada"
+        assert await store.mark_once(Seen("telegram:-100:1"), ttl_seconds=60) is False  # still marked
+        assert await store.get_value(LastNpcSpeaker("telegram:-100")) == "ada"
         team = await store.get_conversation("http:team", EVERYONE)
         assert team is not None
         assert (team.user_id, team.message_count, team.last_message) == ("http:bob", 4, "ada heard: bob here")
