@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.dm_chat import DmChats
 from backends.characterai.dm_pool import DmPool
@@ -15,6 +13,8 @@ from backends.characterai.history import HistoryReader
 from backends.characterai.rest import RestClient
 from backends.characterai.rooms import RoomManager
 from backends.characterai.wire import Chat, Profile, Room, Turn, TurnsPage
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, UpstreamError
 
 
 class CharacterAIBackend:

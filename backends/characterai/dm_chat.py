@@ -11,8 +11,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import ErrorCode, NewChat, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.dm_pool import DmPool
 from backends.characterai.dm_socket import Frame, PendingRequest
@@ -22,6 +20,8 @@ from backends.characterai.recovery import Observation, follow, new_candidate, re
 from backends.characterai.streaming import check_frame, frame_turn, stream_reply
 from backends.characterai.transport import ConnectionDropped
 from backends.characterai.wire import Profile, Turn
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, NewChat, UpstreamError
 
 
 class DmChats:

@@ -14,10 +14,10 @@ import contextlib
 from collections import deque
 from typing import Any
 
-from bot.upstream.base import ErrorCode, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.dm_socket import DmSocket, NotSent, PendingRequest
 from backends.characterai.errors import log
+from bot.upstream.base import ErrorCode, UpstreamError
 
 
 class DmPool:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.upstream.base import HistoryTurn, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
 from backends.characterai.rest import RestClient
 from backends.characterai.wire import Turn, TurnsPage
+from bot.upstream.base import HistoryTurn, UpstreamError
 
 
 class HistoryReader:

@@ -13,11 +13,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from bot.upstream.base import ErrorCode, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
 from backends.characterai.wire import Turn
+from bot.upstream.base import ErrorCode, UpstreamError
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import ErrorCode, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
@@ -23,6 +21,8 @@ from backends.characterai.room_socket import RoomConnection
 from backends.characterai.streaming import check_frame, frame_turn, stream_reply
 from backends.characterai.transport import ConnectionDropped, next_delay
 from backends.characterai.wire import Profile, Room, Turn
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, UpstreamError
 
 ROOM_CHAT_TYPE = "TYPE_MU_ROOM"
 

@@ -7,13 +7,13 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import ErrorCode, UpstreamError
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import filter_frame, log, neo_error
 from backends.characterai.recovery import Observation
 from backends.characterai.transport import ConnectionDropped
 from backends.characterai.wire import Turn
+from bot.models import ReplyFinal, ReplySnapshot
+from bot.upstream.base import ErrorCode, UpstreamError
 
 Frame = dict[str, Any]
 # the reply's turn id when known -> the history's look-ups of the reply (``recovery.follow``)

@@ -7,9 +7,9 @@ import logging
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bot.upstream.base import ErrorCode, Upstream, UpstreamError
 from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from backends.characterai.dm_pool import DmPool
+from bot.upstream.base import ErrorCode, Upstream, UpstreamError
 from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, ConfigFactory, collect

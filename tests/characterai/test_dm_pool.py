@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ErrorCode, UpstreamError
-from backends.characterai import CharacterAIBackend
 from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, ConfigFactory, assert_growing, collect, until

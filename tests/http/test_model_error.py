@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import Preset
 from bot.upstream.base import USER_MESSAGES, ErrorCode
-from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from fakes.characterai import FakeCharacterAI
 from tests.http.support import Served, serve
 
