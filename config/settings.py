@@ -137,6 +137,9 @@ class HttpApiSettings(Section):
     rate_limit_per_minute: int = Field(default=60, gt=0)
     # Seconds of silence on an SSE stream before a keep-alive comment is sent (0: never).
     sse_keepalive_seconds: float = Field(default=15.0, ge=0)
+    # Seconds a connection gets to send a request's headers (from connecting, or from the end of the previous
+    # response on a kept-alive connection); a client slower than that, or idle that long, is disconnected.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class Settings(BaseSettings):

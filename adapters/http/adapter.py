@@ -93,7 +93,11 @@ class HttpAdapter:
             rate_window=self._rate_window,
             upstream_retry_after=self._upstream_retry_after,
         )
-        runner = web.AppRunner(app, shutdown_timeout=self._shutdown_timeout)
+        # aiohttp's keep-alive timer runs from the moment a connection opens (or its last response ends) until a
+        # whole request has arrived, so it also bounds clients that send their headers slowly.
+        runner = web.AppRunner(
+            app, shutdown_timeout=self._shutdown_timeout, keepalive_timeout=self._settings.header_timeout_seconds
+        )
         await runner.setup()
         site = web.TCPSite(runner, self._settings.host, self._settings.port)
         try:

@@ -2,8 +2,9 @@
 
 The Router chooses a preset by binding (thread, channel, default). A request that names a preset therefore binds
 its conversation to it, recorded as bound by the requesting user and audited, as long as the conversation has no
-upstream chat with another character yet; otherwise the request is refused (INVALID_REQUEST) rather than quietly
-continuing one character's chat with another. DELETE a conversation to start it over with another preset.
+upstream chat with another character yet; otherwise the request is refused (409, INVALID_REQUEST) rather than
+quietly continuing one character's chat with another. DELETE a conversation to start it over with another preset.
+A well-formed name that no preset has is 404 (INVALID_REQUEST): the request is sound, the preset is not there.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ async def prepare_chat(door: Door, body: ChatBody) -> PreparedChat:
 async def _use_preset(book: ConversationBook, request: ChatRequest, name: str) -> None:
     preset = await book.preset(name)
     if preset is None:
-        raise invalid(f"There is no preset named {name!r}.")
+        raise invalid(f"There is no preset named {name!r}.", status=404)
     current = await book.route(request)
     if current is not None and current.preset.name == name:
         return
@@ -105,6 +106,7 @@ async def _use_preset(book: ConversationBook, request: ChatRequest, name: str) -
         talking_to = f"preset {current.preset.name!r}" if current is not None else "another character"
         raise invalid(
             f'This conversation already talks to {talking_to}. Leave out "preset" to continue it, or '
-            "DELETE /api/conversations/{id} first to start it over with another preset."
+            "DELETE /api/conversations/{id} first to start it over with another preset.",
+            status=409,
         )
     await book.bindings.bind(request, preset, via="HTTP API request")

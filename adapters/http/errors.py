@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from adapters.http.schemas import ErrorBody, ErrorCodeName, ErrorResponse
@@ -99,7 +99,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # aiohttp's own: no such route, method not allowed, body too large for its parser...
         if exc.status < 400:
             raise
-        return invalid(_describe(exc, request), status=exc.status).response()
+        response = invalid(_describe(exc, request), status=exc.status).response()
+        if hdrs.ALLOW in exc.headers:  # a 405 names the methods the resource has (RFC 9110)
+            response.headers[hdrs.ALLOW] = exc.headers[hdrs.ALLOW]
+        return response
     except Exception:
         log.exception("HTTP API: %s %s failed", request.method, request.path)
         return internal_error().response()

@@ -24,10 +24,18 @@ JsonSchemaMode = Literal["validation", "serialization"]
 Document = dict[str, Any]
 
 STREAM_DESCRIPTION = (
-    "Server-Sent Events. Each event is one `data:` line holding a JSON object, described by the schema in "
-    "`x-event-data-schema`: first `start` (with the conversationId), then `content` events carrying the new text "
-    "since the previous one, then `end` (with the complete reply) or `error`."
+    "Server-Sent Events. The schema describes one event as an SSE client reads it: no `event:` field (so the "
+    "default type, `message`), no `id:` or `retry:`, and one `data:` line holding a JSON object (`StreamEvent`): "
+    "first `start` (with the conversationId), then `content` events carrying the new text since the previous "
+    "one, then `end` (with the complete reply) or `error`, after which the stream closes. While nothing new is "
+    "ready, `: keep-alive` comment lines may come between events; SSE clients ignore comments."
 )
+
+# Where the 200 response of an operation names a conversation, and the operations that take it.
+CONVERSATION_LINKS = {
+    "chat": "$response.body#/data/conversationId",
+}
+LINKED_OPERATIONS = ("getConversation", "deleteConversation", "clearConversation")
 
 
 def _models(routes: Iterable[RouteSpec]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -63,6 +71,32 @@ def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
         kept: dict[str, Any] = next(o for o in options if o != {"type": "null"})
         return rest | kept
     return dict(prop)
+
+
+def sse_event_schema(data_schema: dict[str, Any]) -> dict[str, Any]:
+    """One Server-Sent Event as read by an SSE client (the fields ``event``, ``data``, ``id``, ``retry``); its
+    ``data`` is JSON described by ``data_schema``. (OpenAPI 3.1 has no keyword of its own for the items of a
+    stream; the media type's schema describes each event, as OpenAPI 3.2's ``itemSchema`` will.)"""
+    return {
+        "type": "object",
+        "properties": {
+            "event": {"const": "message", "description": "never sent, so SSE clients read the default type"},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data_schema},
+        },
+        "required": ["data"],
+        "additionalProperties": False,
+    }
+
+
+def _conversation_links(expression: str) -> dict[str, Any]:
+    return {
+        operation[0].upper() + operation[1:]: {
+            "operationId": operation,
+            "parameters": {"conversationId": expression},
+            "description": "the conversation this reply belongs to",
+        }
+        for operation in LINKED_OPERATIONS
+    }
 
 
 def _error_response(status: int, error_schema: dict[str, Any]) -> dict[str, Any]:
@@ -105,18 +139,13 @@ def _operation(spec: RouteSpec, schemas: Mapping[Any, dict[str, Any]]) -> dict[s
     success: dict[str, Any]
     if spec.stream:
         assert spec.response is not None
-        success = {
-            "description": STREAM_DESCRIPTION,
-            "content": {
-                "text/event-stream": {
-                    "schema": {"type": "string"},
-                    "x-event-data-schema": schemas[spec.response, "serialization"],
-                }
-            },
-        }
+        event = sse_event_schema(schemas[spec.response, "serialization"])
+        success = {"description": STREAM_DESCRIPTION, "content": {"text/event-stream": {"schema": event}}}
     else:
         schema = schemas[spec.response, "serialization"] if spec.response is not None else {"type": "object"}
         success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    if spec.name in CONVERSATION_LINKS:
+        success["links"] = _conversation_links(CONVERSATION_LINKS[spec.name])
     operation["responses"] = {"200": success} | {
         str(status): _error_response(status, error_schema) for status in spec.statuses
     }

@@ -46,6 +46,7 @@ class RouteSpec:
 
 
 UPSTREAM_ERRORS = (400, 429, 502, 503)
+PRESET_ERRORS = (404, 409)  # the named preset does not exist; the conversation talks to another one
 
 ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec(
@@ -56,7 +57,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         handler=ChatApi.chat,
         response=schemas.ChatResponse,
         body=schemas.ChatBody,
-        errors=UPSTREAM_ERRORS,
+        errors=UPSTREAM_ERRORS + PRESET_ERRORS,
     ),
     RouteSpec(
         name="chatStream",
@@ -66,6 +67,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         handler=ChatApi.chat_stream,
         response=schemas.StreamEvent,
         body=schemas.ChatBody,
+        errors=PRESET_ERRORS,
         stream=True,
     ),
     RouteSpec(

@@ -14,15 +14,42 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, m
 from pydantic.alias_generators import to_camel
 
 from bot.models import PRESET_NAME_PATTERN
+from bot.text import is_blank
 
 # No ":" (it separates the parts of our conversation keys) and no "/" (the thread separator), so an id can never
 # smuggle its way into another conversation's key.
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9_.@+~-]{1,128}$"
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,600}$"
 
+# What bot.text.is_blank counts as showing nothing (whitespace, fillers, format characters such as U+200B), as
+# inclusive code point ranges. tests/http/test_schema_bounds.py checks them against is_blank over all of Unicode.
+BLANK_RANGES = (
+    (0x0009, 0x000D), (0x001C, 0x0020), (0x0085, 0x0085), (0x00A0, 0x00A0), (0x00AD, 0x00AD), (0x034F, 0x034F),
+    (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
+    (0x115F, 0x1160), (0x1680, 0x1680), (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F), (0x205F, 0x2064),
+    (0x2066, 0x206F), (0x2800, 0x2800), (0x3000, 0x3000), (0x3164, 0x3164), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+
+
+def _class_char(code: int) -> str:
+    # \uXXXX reads the same in ECMA-262, Python and Rust regexes; beyond the BMP only the character itself does.
+    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+
+# Some character that shows: what the service accepts as a message (the door answers nothing else).
+VISIBLE_TEXT_PATTERN = (
+    "[^" + "".join(_class_char(a) + (f"-{_class_char(b)}" if b > a else "") for a, b in BLANK_RANGES) + "]"
+)
+
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN)]
 PresetName = Annotated[str, Field(pattern=PRESET_NAME_PATTERN)]
 EpochMillis = Annotated[int, Field(json_schema_extra={"format": "int64"})]
+
+# The largest page offset: far beyond any real list, and small enough that every store (SQLite's and Redis's
+# 64-bit integers, offset + limit included) takes it.
+MAX_OFFSET = 2**31 - 1
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -78,8 +105,9 @@ class QueryModel(ApiModel):
 
 class ChatBody(RequestModel):
     message: str = Field(
-        description="the user's message to the character (not blank)",
-        json_schema_extra={"pattern": r"\S"},  # documents _not_blank, which gives the clearer error
+        description="the user's message to the character: some visible text, not only spaces or invisible "
+        "characters",
+        json_schema_extra={"pattern": VISIBLE_TEXT_PATTERN},  # documents _not_blank, which gives the clearer error
     )
     user_id: ExternalId = Field(description="your app's id for the user; the API calls them http:<userId>")
     group_id: ExternalId | None = Field(
@@ -94,8 +122,8 @@ class ChatBody(RequestModel):
     @field_validator("message")
     @classmethod
     def _not_blank(cls, message: str) -> str:
-        if not message.strip():
-            raise ValueError("message must not be blank")
+        if is_blank(message):
+            raise ValueError("message is blank: it needs some visible text, not only spaces or invisible characters")
         return message
 
 
@@ -107,7 +135,13 @@ class ListConversationsQuery(QueryModel):
         default=None, description="only this group's conversation(s); with userId: that user's conversation there"
     )
     limit: int = Field(default=20, ge=1, le=100, description="the page size")
-    offset: int = Field(default=0, ge=0, description="how many of the filtered conversations to skip")
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_OFFSET,
+        description="how many of the filtered conversations to skip",
+        json_schema_extra={"format": "int32"},
+    )
 
 
 class HistoryQuery(QueryModel):

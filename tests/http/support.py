@@ -102,11 +102,19 @@ class DocumentedApi:
         schema = responses[str(status)]["content"]["application/json"]["schema"]
         _schema_at(self.document, schema).validate(body)
 
-    def check_event(self, data: Any) -> None:
+    def check_event(self, event: dict[str, Any]) -> Any:
+        """Checks one Server-Sent Event, as an SSE client reads it (``{"event": ..., "data": ...}``), against the
+        stream's documented schema, its ``data`` included (decoded as its ``contentMediaType`` says, checked
+        against its ``contentSchema``, which jsonschema alone only annotates). Returns the decoded data."""
         operation = self.operation("POST", "/api/chat/stream")
         assert operation is not None
-        schema = operation["responses"]["200"]["content"]["text/event-stream"]["x-event-data-schema"]
-        _schema_at(self.document, schema).validate(data)
+        schema = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]
+        _schema_at(self.document, schema).validate(event)
+        data_schema = schema["properties"]["data"]
+        assert data_schema["contentMediaType"] == "application/json"
+        data = json.loads(event["data"])
+        _schema_at(self.document, data_schema["contentSchema"]).validate(data)
+        return data
 
 
 class ApiClient:
@@ -150,12 +158,43 @@ class ApiClient:
             json={"message": message, "userId": user, **fields},
         ) as source:
             async for event in source:
-                data = json.loads(event.data)
-                self.documented.check_event(data)
+                # (this client leaves the type None where the event names none; SSE's default type is "message")
+                read = {"event": event.type or "message", "data": event.data}
+                if event.last_event_id:
+                    read["id"] = event.last_event_id
+                data = self.documented.check_event(read)
                 events.append(data)
                 if data["type"] in ("end", "error"):
                     break
         return events
+
+
+def parse_sse(raw: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The events of a Server-Sent Events body as an SSE client reads them (WHATWG rules: ``field: value``
+    lines, one leading space dropped, ``data`` lines joined, a blank line ends an event, an event without data
+    is not dispatched, the type defaults to ``message``), and the comment lines apart."""
+    events: list[dict[str, Any]] = []
+    comments: list[str] = []
+    fields: dict[str, Any] = {}
+    data: list[str] = []
+    for line in re.split(r"\r\n|\r|\n", raw):
+        if not line:
+            if data:
+                extra = {name: fields[name] for name in ("id", "retry") if name in fields}
+                events.append({"event": fields.get("event") or "message", "data": "\n".join(data), **extra})
+            fields, data = {}, []
+        elif line.startswith(":"):
+            comments.append(line)
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name == "retry" and value.isdigit():
+                fields["retry"] = int(value)
+            elif name in ("event", "id"):
+                fields[name] = value
+    return events, comments
 
 
 def make_settings(

@@ -98,16 +98,16 @@ async def test_preset_in_the_body_binds_a_new_conversation(world: World) -> None
 async def test_another_preset_for_a_conversation_in_progress_is_refused(world: World) -> None:
     await world.api.chat("hi")  # the default, ada
     refused = await world.api.chat("switch", preset="bob")
-    assert refused.status == 400 and refused.body["error"]["code"] == "INVALID_REQUEST"
+    assert refused.status == 409 and refused.body["error"]["code"] == "INVALID_REQUEST"
     assert "'ada'" in refused.body["error"]["message"]
     assert await world.core.store.get_binding("http:dm:alice") is None
     record = await world.core.store.get_conversation("http:dm:alice", EVERYONE)
     assert record is not None and record.message_count == 2
 
 
-async def test_unknown_preset_is_invalid(world: World) -> None:
+async def test_unknown_preset_is_not_found(world: World) -> None:
     reply = await world.api.chat("hi", preset="nobody")
-    assert reply.status == 400 and reply.body["error"]["code"] == "INVALID_REQUEST"
+    assert reply.status == 404 and reply.body["error"]["code"] == "INVALID_REQUEST"
     assert "nobody" in reply.body["error"]["message"]
     assert await world.core.store.get_binding("http:dm:alice") is None
 

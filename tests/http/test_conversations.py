@@ -178,7 +178,7 @@ async def test_delete_forgets_the_conversation(world: World) -> None:
 
 async def test_delete_releases_a_preset_chosen_through_the_api(world: World) -> None:
     conversation = (await world.api.chat("hi", preset="bob")).body["data"]["conversationId"]
-    assert (await world.api.chat("switch", preset="kira")).status == 400
+    assert (await world.api.chat("switch", preset="kira")).status == 409
     assert (await world.api.call("DELETE", f"/api/conversations/{conversation}")).status == 200
     assert await world.core.store.get_binding("http:dm:alice") is None
     switched = await world.api.chat("switch", preset="kira")
