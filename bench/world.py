@@ -58,6 +58,7 @@ class TimedUpstream:
             raise ValueError("at least one backend")
         self.backends = backends
         self.name = backends[0].name
+        self.capabilities = backends[0].capabilities.model_copy(update={"group_rooms": False})  # no rooms here
         self.finals: dict[str, UpstreamFinal] = {}  # by the user's text
         self._busy = dict.fromkeys(range(len(backends)), 0)
 

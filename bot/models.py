@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PRESET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+# The backends registered by name in the composition root (``charbridge.app.BACKENDS``): a preset names one.
+BackendName = Literal["characterai"]
 
 
 def utcnow() -> datetime:
@@ -119,7 +121,7 @@ class Preset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=PRESET_NAME_PATTERN)
-    backend: Literal["characterai"] = "characterai"
+    backend: BackendName = "characterai"
     character_id: str = Field(default="", description="upstream character id")
     display_name: str | None = None
     avatar_url: str | None = None

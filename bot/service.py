@@ -3,6 +3,10 @@ the room queue, and hands back the reply as a stream of events (cumulative snaps
 
 A reply that has started upstream always runs to completion even if its consumer goes away (a closed HTTP
 stream, a cancelled handler), so the upstream conversation is never left half-way.
+
+The preset names its backend; what that backend can do (``Upstream.capabilities``) decides what is offered:
+/regenerate only where it regenerates, the character's greeting only where it has greetings, the upstream
+history only where the backend keeps one.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ NO_PRESET = ReplyError(
     message="No character is set up here yet. An admin can choose one with /preset use <name>.",
 )
 INTERNAL = ReplyError(code="internal", message="Something went wrong on our side; please try again.")
-NPC_UNSUPPORTED = ReplyError(code="unsupported", message="The characters here cannot regenerate a reply.")
+NPC_UNSUPPORTED = ReplyError(code=ErrorCode.UNSUPPORTED.value, message="The characters here cannot regenerate a reply.")
+CANNOT_REGENERATE = ReplyError(code=ErrorCode.UNSUPPORTED.value, message="This character cannot regenerate a reply.")
 
 
 class ConversationStatus(BaseModel):
@@ -97,6 +102,9 @@ class ChatService:
         """Another candidate for the character's last reply in the route's conversation."""
         if route.preset.npcs:
             return _one(NPC_UNSUPPORTED)
+        upstream = self._upstreams.get(route.preset.backend)
+        if upstream is not None and not upstream.capabilities.regenerate:
+            return _one(CANNOT_REGENERATE)  # (a backend that is not configured answers so from the stream)
         return self._stream(
             request.request_id,
             route,
@@ -136,10 +144,12 @@ class ChatService:
         if route.preset.npcs:
             return await self._npc.greeting(route)
         try:
-            info = await self._upstream(route).character_info(route.preset.character_id)
+            upstream = self._upstream(route)
+            info = await upstream.character_info(route.preset.character_id)
         except UpstreamError as exc:
             return self._error(exc, route)
-        return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=route.preset.display_name or info.name)
+        greeting = info.greeting if upstream.capabilities.greetings else None
+        return ReplyFinal(text=greeting or f"{info.name} is here.", speaker=route.preset.display_name or info.name)
 
     async def speaker(self, route: Route) -> Speaker:
         """The persona that answers on the route. The character's own name and avatar fill in what the preset
@@ -189,7 +199,8 @@ class ChatService:
         )
 
     async def history(self, conversation: str, who: str, limit: int = 50) -> list[HistoryTurn]:
-        """The upstream's record of a conversation's turns, oldest first (empty when it has no chat yet)."""
+        """The upstream's record of a conversation's turns, oldest first: empty when it has no chat yet, and
+        (said in the log) when its backend keeps no history upstream (``history="bridge"``)."""
         record = await self._conversations.get_conversation(conversation, who)
         chat_id = await self._conversations.get_chat_id(conversation, who)
         if record is None or chat_id is None:
@@ -200,6 +211,12 @@ class ChatService:
         upstream = self._upstreams.get(preset.backend)
         if upstream is None:
             raise UpstreamError(ErrorCode.UNAVAILABLE, f"backend {preset.backend!r} is not configured")
+        if upstream.capabilities.history != "upstream":
+            log.info(
+                "no history for %s (%s): the %s backend keeps none upstream, and the bridge keeps none yet",
+                conversation, who, preset.backend,
+            )  # fmt: skip
+            return []
         return await upstream.history(chat_id, limit)
 
     def queued(self, route: Route) -> int:
@@ -238,10 +255,12 @@ class ChatService:
     async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
         await self._conversations.delete_conversation(route.conversation, route.who)
         try:
+            upstream = self._upstream(route)
             chat = await self._create_chat(route)
         except UpstreamError as exc:
             return self._error(exc, route)
-        return ReplyFinal(text=chat.greeting or "A new conversation has started.", speaker=route.preset.display_name)
+        greeting = chat.greeting if upstream.capabilities.greetings else None
+        return ReplyFinal(text=greeting or "A new conversation has started.", speaker=route.preset.display_name)
 
     async def _create_chat(self, route: Route) -> NewChat:
         chat = await self._upstream(route).create_chat(route.preset.character_id)

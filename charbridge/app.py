@@ -4,9 +4,11 @@ log redaction. The ``charbridge`` command and the benches use it; the sandbox is
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.errors import StartupError
+from bot.models import BackendName
 from bot.ports import StateStore, StoreError
 from bot.upstream.base import Upstream
 from config.settings import Settings
@@ -35,12 +37,34 @@ def open_store(settings: Settings) -> StateStore:
         raise StartupError(str(exc)) from None
 
 
-def build_upstreams(settings: Settings) -> dict[str, Upstream]:
-    upstreams: dict[str, Upstream] = {}
-    if settings.characterai.token is not None:
-        from backends.characterai.backend import CharacterAIBackend
+# A backend's factory: the backend the settings configure, or None when they leave it out. Each imports its
+# backend only when called, so an unused backend's libraries are never loaded.
+BackendFactory = Callable[[Settings], Upstream | None]
 
-        upstreams["characterai"] = CharacterAIBackend(settings.characterai.client_config())
+
+def _characterai(settings: Settings) -> Upstream | None:
+    if settings.characterai.token is None:
+        return None
+    from backends.characterai.backend import CharacterAIBackend
+
+    return CharacterAIBackend(settings.characterai.client_config())
+
+
+# Every backend by the name presets use (``Preset.backend``; the names there and here are the same set).
+BACKENDS: dict[BackendName, BackendFactory] = {
+    "characterai": _characterai,
+}
+
+
+def build_upstreams(settings: Settings) -> dict[str, Upstream]:
+    """The configured backends by name; a preset naming one left out answers that it is unavailable."""
+    upstreams: dict[str, Upstream] = {}
+    for name, factory in BACKENDS.items():
+        upstream = factory(settings)
+        if upstream is not None:
+            upstreams[name] = upstream
+        else:
+            log.debug("backend %s is not configured", name)
     return upstreams
 
 
@@ -57,5 +81,3 @@ def secrets_of(settings: Settings) -> list[str]:
     values = [s.get_secret_value() for s in found if s is not None]
     # "Token abc" style values: redact the bare token too.
     return values + [v.split(" ", 1)[1] for v in values if v.startswith("Token ")]
-
-

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from backends.characterai.backend import CharacterAIBackend
+from backends.characterai.account import Account
 from backends.characterai.config import CharacterAIConfig
 from bot.models import ReplyFinal
 from bot.upstream.base import UpstreamError
@@ -36,27 +36,26 @@ def _config(args: argparse.Namespace) -> CharacterAIConfig:
 
 
 async def _run(args: argparse.Namespace) -> None:
-    backend = CharacterAIBackend(_config(args))
-    await backend.start()
+    account = await Account.open(_config(args))
     try:
         chat_id = args.chat
         if chat_id is None:
-            recent = await backend.recent_chat(args.character)
+            recent = await account.rest.recent_chat(args.character)
             if recent is not None:
                 chat_id = recent.chat_id
             else:
-                chat = await backend.create_chat(args.character)
+                chat = await account.chats.create_chat(args.character)
                 chat_id = chat.chat_id
                 print(f"[new chat {chat_id}] {chat.greeting or ''}")
         printed = 0
-        async for event in backend.send(chat_id, args.character, args.message):
+        async for event in account.chats.send(chat_id, args.character, args.message):
             sys.stdout.write(event.text[printed:])
             sys.stdout.flush()
             printed = len(event.text)
             if isinstance(event, ReplyFinal):
                 print(f"\n[chat {chat_id}, turn {event.turn_id}]")
     finally:
-        await backend.close()
+        await account.close()
 
 
 def main() -> None:

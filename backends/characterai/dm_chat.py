@@ -13,9 +13,9 @@ from typing import Any
 
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.dm_pool import DmPool
-from backends.characterai.dm_socket import Frame, PendingRequest
 from backends.characterai.errors import log
 from backends.characterai.history import HistoryReader
+from backends.characterai.pending import Frame, PendingRequest
 from backends.characterai.recovery import Observation, follow, new_candidate, reply_to
 from backends.characterai.streaming import check_frame, frame_turn, stream_reply
 from backends.characterai.transport import ConnectionDropped

@@ -15,8 +15,9 @@ from collections import deque
 from typing import Any
 
 from backends.characterai.config import CharacterAIConfig
-from backends.characterai.dm_socket import DmSocket, NotSent, PendingRequest
+from backends.characterai.dm_socket import DmSocket, NotSent
 from backends.characterai.errors import log
+from backends.characterai.pending import PendingRequest
 from bot.upstream.base import ErrorCode, UpstreamError
 
 

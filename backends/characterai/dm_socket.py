@@ -21,58 +21,13 @@ from websockets.protocol import State
 
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
-from backends.characterai.transport import ConnectionDropped, next_delay, open_websocket
+from backends.characterai.pending import PendingRequest
+from backends.characterai.transport import next_delay, open_websocket
 from bot.upstream.base import ErrorCode, UpstreamError
-
-Frame = dict[str, Any]
 
 
 class NotSent(Exception):
     """The socket closed before the command could be written (internal: the pool tries another socket)."""
-
-
-class PendingRequest:
-    """The frames of the one request in flight on a socket, in arrival order.
-
-    Call ``finish`` once the server's answer is complete (a final turn, an error frame...). A request closed
-    without it (it timed out, or its reader gave up) may leave the server still answering on the socket, so
-    the socket is reset then (``reset_on_timeout``) before it carries anything else.
-    """
-
-    def __init__(self, socket: DmSocket, request_id: str) -> None:
-        self.request_id = request_id
-        self.finished = False
-        self._socket = socket
-        self._frames: asyncio.Queue[Frame | ConnectionDropped | UpstreamError] = asyncio.Queue()
-
-    def deliver(self, frame: Frame) -> None:
-        self._frames.put_nowait(frame)
-
-    def drop(self, reason: str) -> None:
-        self._frames.put_nowait(ConnectionDropped(reason))
-
-    def cancel(self, reason: str) -> None:
-        """The client is closing: no recovery, the request just ends."""
-        self._frames.put_nowait(UpstreamError(ErrorCode.UNAVAILABLE, reason))
-
-    async def next_frame(self, seconds: float, what: str) -> Frame:
-        try:
-            item = await asyncio.wait_for(self._frames.get(), seconds)
-        except TimeoutError:
-            raise UpstreamError(ErrorCode.TIMEOUT, f"{what}: no answer within {seconds:g}s") from None
-        if isinstance(item, ConnectionDropped):
-            raise item
-        if isinstance(item, UpstreamError):
-            self.finished = True
-            raise UpstreamError(item.code, f"{what}: {item.detail}")
-        return item
-
-    def finish(self) -> None:
-        self.finished = True
-
-    def close(self) -> None:
-        """Stop listening and free the socket; frames that still arrive for this request are discarded."""
-        self._socket.release(self)
 
 
 class DmSocket:
@@ -133,7 +88,7 @@ class DmSocket:
                 await reset
         pending, self._current = self._current, None
         if pending is not None:
-            pending.cancel("the Character.AI client is closing")
+            pending.fail(UpstreamError(ErrorCode.UNAVAILABLE, "the Character.AI client is closing"))
 
     def reserve(self) -> None:
         """Promise this idle socket to one waiting request (the pool's choice)."""
@@ -150,7 +105,7 @@ class DmSocket:
         if ws is None or ws.state is not State.OPEN:
             self._on_change()
             raise NotSent
-        pending = PendingRequest(self, str(uuid.uuid4()))
+        pending = PendingRequest(str(uuid.uuid4()), self.release)
         self._current = pending
         frame = {
             "command": command,
@@ -166,6 +121,8 @@ class DmSocket:
         return pending
 
     def release(self, pending: PendingRequest) -> None:
+        """The request's reader is done. Unfinished, it may leave the server still answering on the socket,
+        so the socket is reset then (``reset_on_timeout``) before it carries anything else."""
         if self._current is not pending:
             return  # already dropped with its connection
         self._current = None

@@ -1,7 +1,7 @@
 """One room's websocket (Centrifugo JSON protocol): connect, subscribe to ``room:<id>``, RPC, pushes, pings.
 
 Room results arrive as channel publications (pushes) carrying the request's ``request_id``; an RPC may instead
-get an id-matched error reply. Both reach the request's ``RoomRequest``.
+get an id-matched error reply. Both reach the request's ``PendingRequest``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import log
-from backends.characterai.streaming import Frame
+from backends.characterai.pending import Frame, PendingRequest
 from backends.characterai.transport import ConnectionDropped, open_websocket
 from bot.upstream.base import ErrorCode, UpstreamError
 
@@ -58,36 +58,6 @@ def split_objects(text: str) -> Iterator[Any]:
         yield value
 
 
-class RoomRequest:
-    """The pushes (``pub.data``) of one room request; also receives the RPC's error reply."""
-
-    def __init__(self, connection: RoomConnection, request_id: str) -> None:
-        self.request_id = request_id
-        self._connection = connection
-        self._items: asyncio.Queue[Frame | UpstreamError | ConnectionDropped] = asyncio.Queue()
-
-    def put(self, item: Frame | UpstreamError | ConnectionDropped) -> None:
-        self._items.put_nowait(item)
-
-    async def next_frame(self, seconds: float, what: str) -> Frame:
-        try:
-            item = await asyncio.wait_for(self._items.get(), seconds)
-        except TimeoutError:
-            raise UpstreamError(ErrorCode.TIMEOUT, f"{what}: no answer within {seconds:g}s") from None
-        if isinstance(item, UpstreamError):
-            raise UpstreamError(item.code, item.detail, item.retry_after)
-        if isinstance(item, ConnectionDropped):
-            raise item
-        return item
-
-    def finish(self) -> None:
-        """Nothing to do: a room's requests are serialised by the room queue, and a timeout resets the room
-        connection (``RoomManager``)."""
-
-    def close(self) -> None:
-        self._connection.forget(self)
-
-
 class RoomConnection:
     def __init__(self, config: CharacterAIConfig, room_id: str, ws: ClientConnection) -> None:
         self.room_id = room_id
@@ -96,8 +66,8 @@ class RoomConnection:
         self._ws = ws
         self._last_id = 0
         self._replies: dict[int, asyncio.Future[Frame]] = {}
-        self._rpc_requests: dict[int, RoomRequest] = {}
-        self._requests: dict[str, RoomRequest] = {}
+        self._rpc_requests: dict[int, PendingRequest] = {}
+        self._requests: dict[str, PendingRequest] = {}
         self._open = True
         self._closer: asyncio.Task[None] | None = None
         self._reader = asyncio.create_task(self._read(), name=f"characterai-room-{room_id}")
@@ -149,11 +119,11 @@ class RoomConnection:
         finally:
             self._replies.pop(command_id, None)
 
-    async def rpc(self, data: dict[str, Any]) -> RoomRequest:
+    async def rpc(self, data: dict[str, Any]) -> PendingRequest:
         """Send a C.AI command through ``rpc`` (method "unused_command"); read results from the request."""
-        request = RoomRequest(self, str(data["request_id"]))
+        request = PendingRequest(str(data["request_id"]), self.forget)
         if not self._open:
-            request.put(ConnectionDropped(f"room {self.room_id}: the websocket is closed"))
+            request.drop(f"room {self.room_id}: the websocket is closed")
             return request
         command_id = self._next_id()
         self._requests[request.request_id] = request
@@ -161,10 +131,10 @@ class RoomConnection:
         try:
             await self._send({"id": command_id, "rpc": {"method": "unused_command", "data": data}})
         except ConnectionDropped as drop:
-            request.put(drop)
+            request.drop(str(drop))
         return request
 
-    def forget(self, request: RoomRequest) -> None:
+    def forget(self, request: PendingRequest) -> None:
         self._requests.pop(request.request_id, None)
         for command_id, owner in list(self._rpc_requests.items()):
             if owner is request:
@@ -227,7 +197,7 @@ class RoomConnection:
             return
         request = self._rpc_requests.pop(command_id, None)
         if request is not None and "error" in reply:
-            request.put(centrifugo_error(reply["error"], f"room {self.room_id} command"))
+            request.fail(centrifugo_error(reply["error"], "the room refused the command"))
 
     def _on_push(self, push: Any) -> None:
         if not isinstance(push, dict) or push.get("channel", self.channel) != self.channel:
@@ -247,11 +217,11 @@ class RoomConnection:
         if request is None and not request_id and len(self._requests) == 1:
             request = next(iter(self._requests.values()))
         if request is not None:
-            request.put(data)
+            request.deliver(data)
 
     def _fail_all(self, reason: str) -> None:
         for request in list(self._requests.values()):
-            request.put(ConnectionDropped(reason))
+            request.drop(reason)
         for future in self._replies.values():
             if not future.done():
                 future.set_exception(ConnectionDropped(reason))

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from backends.characterai.config import CharacterAIConfig
 from backends.characterai.errors import filter_frame, log, neo_error
+from backends.characterai.pending import Frame, PendingRequest
 from backends.characterai.recovery import Observation
 from backends.characterai.transport import ConnectionDropped
 from backends.characterai.wire import Turn
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ErrorCode, UpstreamError
 
-Frame = dict[str, Any]
 # the reply's turn id when known -> the history's look-ups of the reply (``recovery.follow``)
 Recover = Callable[[str | None], AsyncIterator[Observation]]
 
@@ -24,17 +23,6 @@ def looks_complete(text: str, streamed: str) -> bool:
     """A finished reply that is no longer than what was already streamed was cut with the connection (the
     service stored the part it had sent), so it is not taken as the whole reply."""
     return bool(text) and not (streamed and streamed.startswith(text))
-
-
-class FrameSource(Protocol):
-    """The frames of one request; ``next_frame`` raises ConnectionDropped after a drop."""
-
-    async def next_frame(self, seconds: float, what: str) -> Frame: ...
-
-    def finish(self) -> None:
-        """The answer is complete: nothing more will come for this request."""
-
-    def close(self) -> None: ...
 
 
 def check_frame(frame: Frame, what: str) -> str:
@@ -73,7 +61,7 @@ def final_event(turn: Turn, what: str) -> ReplyFinal:
 
 async def stream_reply(
     config: CharacterAIConfig,
-    pending: FrameSource,
+    pending: PendingRequest,
     what: str,
     recover: Recover,
     target_turn_id: str | None = None,

@@ -5,7 +5,7 @@
 - ``order.ArrivalOrder``: tickets that keep one chat's messages in platform arrival order.
 - ``worker.RoomWorker``: every turn of a room (or of a channel's one-on-one NPCs) through the room queue,
   one at a time; waiting turns may merge; followers learn when they are queued.
-- ``turns.TurnRunner``: a turn upstream, in a Character.AI group room or in one chat per NPC.
+- ``turns.TurnRunner``: a turn upstream, in a group room (where the backend has them) or in one chat per NPC.
 - ``service.NpcService``: what adapters call (``arrive``, ``reply``, ``remember``); replies come as
   ``NpcReply(speaker, events)`` so the adapter picks the identity before the first text.
 - ``flatten.flatten``: the same as plain reply events, for adapters without identities.

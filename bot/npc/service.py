@@ -31,7 +31,7 @@ from bot.npc.turns import Place, TurnRunner
 from bot.npc.worker import Job, RoomWorker
 from bot.ports import ConversationStore, MarkerStore, RoomQueue
 from bot.router import Route, Router
-from bot.upstream.base import Upstream, UpstreamError
+from bot.upstream.base import ErrorCode, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.npc")
 
@@ -126,6 +126,8 @@ class NpcService:
             await self._runner.room_id(route.conversation, route.preset)
         except UpstreamError as exc:
             log.warning("creating the group room for %s failed: %s", route.conversation, exc)
+            if exc.code is ErrorCode.UNSUPPORTED:  # it never will: the preset must change
+                return exc.user_message
             return f"The group room could not be created yet ({exc.user_message}); the next message tries again."
         return None
 

@@ -1,6 +1,6 @@
-"""Running one NPC turn upstream: in a Character.AI group room (post the human turn, then generate as
-each target, or as the room's choice) or in one-on-one chats (one upstream chat per NPC per
-conversation). Every reply is handed out as an ``NpcReply`` before its first text exists.
+"""Running one NPC turn upstream: in a group room of a backend that declares ``group_rooms`` (post the human
+turn, then generate as each target, or as the room's choice) or in one-on-one chats (one upstream chat per NPC
+per conversation). Every reply is handed out as an ``NpcReply`` before its first text exists.
 
 Runs inside the room's serial worker, so a room never sees two operations at once.
 """
@@ -12,35 +12,38 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from functools import partial
 
 from bot.models import NpcCharacter, Preset, ReplyError, ReplyEvent, ReplyFinal, Speaker
 from bot.npc.cast import by_name, speaker_of
 from bot.npc.items import NpcItem, NpcNotice, NpcReply
 from bot.npc.memory import NpcMemory
 from bot.ports import ConversationStore
-from bot.upstream.base import CharacterInfo, ErrorCode, ReplyStream, Upstream, UpstreamError
+from bot.upstream.base import CharacterInfo, ErrorCode, GroupRooms, ReplyStream, Upstream, UpstreamError, group_rooms
 
 log = logging.getLogger("charbridge.npc")
 
 INTERNAL = ReplyError(code="internal", message="Something went wrong on our side; please try again.")
 Emit = Callable[[NpcItem], None]
+Opener = Callable[[], ReplyStream]  # makes the reply's stream (it may fail at once, or while it is read)
 
 
-class HasId(Protocol):
+NO_ROOMS = (
+    "These characters cannot share a group room: the {backend} backend has none. An admin can give them one "
+    "chat each with /preset npc set {preset} room false."
+)
+
+
+class NoGroupRooms(UpstreamError):
+    """A room preset on a backend without group rooms: it cannot work there until an admin changes it."""
+
+    def __init__(self, preset: Preset) -> None:
+        super().__init__(ErrorCode.UNSUPPORTED, f"preset {preset.name}: backend {preset.backend!r} has no group rooms")
+        self._message = NO_ROOMS.format(backend=preset.backend, preset=preset.name)
+
     @property
-    def id(self) -> str: ...
-
-
-@runtime_checkable
-class RoomBackend(Protocol):
-    """The group-room operations of a backend (``CharacterAIBackend`` has them)."""
-
-    async def create_room(self, character_ids: list[str], title: str, with_greeting: bool = True) -> HasId: ...
-
-    async def room_send(self, room_id: str, text: str) -> object: ...
-
-    def room_generate(self, room_id: str, character_id: str | None = None) -> ReplyStream: ...
+    def user_message(self) -> str:
+        return self._message
 
 
 @dataclass(frozen=True)
@@ -115,17 +118,19 @@ class TurnRunner:
             raise UpstreamError(ErrorCode.UNAVAILABLE, f"backend {preset.backend!r} is not configured")
         return upstream
 
-    def rooms(self, preset: Preset) -> RoomBackend:
-        upstream = self.upstream(preset)
-        if not isinstance(upstream, RoomBackend):
-            raise UpstreamError(ErrorCode.UNAVAILABLE, f"backend {preset.backend!r} has no group rooms")
-        return upstream
+    def rooms(self, preset: Preset) -> GroupRooms:
+        """The group rooms of the preset's backend; ``NoGroupRooms`` when it declares none."""
+        rooms = group_rooms(self.upstream(preset))
+        if rooms is None:
+            raise NoGroupRooms(preset)
+        return rooms
 
     # ----- rooms -----
 
     async def room_id(self, conversation: str, preset: Preset) -> str:
         """The conversation's group room for the preset's cast, created when there is none. A room resumed
         with ``/preset use <name> <room_id>`` wins."""
+        rooms = self.rooms(preset)  # first: a stored room is no use on a backend without rooms
         async with self._room_locks.setdefault(conversation, asyncio.Lock()):
             resumed = await self._conversations.get_chat_id(conversation, RESUMED_ROOM)
             if resumed is not None:
@@ -134,8 +139,8 @@ class TurnRunner:
             room_id = await self._conversations.get_chat_id(conversation, who)
             if room_id is None:
                 title = f"{preset.name} ({conversation})"[:64]
-                room = await self.rooms(preset).create_room([n.character_id for n in preset.npcs], title, False)
-                room_id = room.id
+                room = await rooms.create_room([n.character_id for n in preset.npcs], title, False)
+                room_id = room.room_id
                 await self._conversations.set_chat_id(conversation, who, room_id)
                 log.info("created group room %s for %s (%s)", room_id, conversation, preset.name)
             return room_id
@@ -149,7 +154,8 @@ class TurnRunner:
         spoken: list[Spoken] = []
         for npc in spec.targets:
             speaker = await self._speaker(place.preset, npc)
-            said = await self._reply(place, speaker, self._chat_stream(place, npc, spec.text or ""), spec, emit)
+            chat = partial(self._chat_stream, place, npc, spec.text or "")
+            said = await self._reply(place, speaker, chat, spec, emit)
             if said is not None:
                 spoken.append(said)
         return spoken
@@ -163,12 +169,13 @@ class TurnRunner:
                 emit(NpcNotice(kind="error", text=_error(exc).message))
                 return []
         if not spec.targets:
-            said = await self._room_choice(place, rooms.room_generate(room_id, None), spec, emit)
+            said = await self._room_choice(place, partial(rooms.room_generate, room_id, None), spec, emit)
             return [said] if said is not None else []
         spoken: list[Spoken] = []
         for npc in spec.targets:
             speaker = await self._speaker(place.preset, npc)
-            said = await self._reply(place, speaker, rooms.room_generate(room_id, npc.character_id), spec, emit)
+            as_npc = partial(rooms.room_generate, room_id, npc.character_id)
+            said = await self._reply(place, speaker, as_npc, spec, emit)
             if said is not None:
                 spoken.append(said)
         return spoken
@@ -183,15 +190,13 @@ class TurnRunner:
         async for event in upstream.send(chat_id, npc.character_id, text):
             yield event
 
-    async def _reply(
-        self, place: Place, speaker: Speaker, stream: ReplyStream, spec: TurnSpec, emit: Emit
-    ) -> Spoken | None:
+    async def _reply(self, place: Place, speaker: Speaker, open_: Opener, spec: TurnSpec, emit: Emit) -> Spoken | None:
         """Hand out the reply, then feed its events; a reply that started always runs to its end."""
         queue: asyncio.Queue[ReplyEvent] = asyncio.Queue()
         emit(NpcReply(speaker=speaker, events=_drain(queue), scene=spec.scene))
         final: ReplyFinal | None = None
         try:
-            async for event in stream:
+            async for event in open_():
                 if isinstance(event, ReplyFinal):  # remembered before anyone sees the reply as done
                     final = event.model_copy(update={"speaker": speaker.name})
                     await self._remember(place, speaker, final, spec)
@@ -210,12 +215,12 @@ class TurnRunner:
             return None
         return Spoken(speaker.character_id, speaker.name, final.text)
 
-    async def _room_choice(self, place: Place, stream: ReplyStream, spec: TurnSpec, emit: Emit) -> Spoken | None:
+    async def _room_choice(self, place: Place, open_: Opener, spec: TurnSpec, emit: Emit) -> Spoken | None:
         """The room picks the speaker, and only its final turn names it: the reply is held until then, so
         it can still be rendered under the right identity from its first character."""
         final: ReplyFinal | None = None
         try:
-            async for event in stream:
+            async for event in open_():
                 if isinstance(event, ReplyFinal) and final is None:
                     final = event
         except UpstreamError as exc:

@@ -1,4 +1,5 @@
-"""Fixtures: the fake Character.AI server on an ephemeral port, and our client pointed at it."""
+"""Fixtures: the fake Character.AI server on an ephemeral port, and our client pointed at it: the backend
+(``bot.upstream.base``'s interface) and, for what lies beneath it, a signed-in ``Account`` and its parts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from backends.characterai import CharacterAIBackend, CharacterAIConfig
+from backends.characterai.account import Account
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ReplyStream
 from fakes.characterai import FakeCharacterAI
@@ -69,6 +71,15 @@ async def backend(make_config: ConfigFactory) -> AsyncIterator[CharacterAIBacken
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def account(make_config: ConfigFactory) -> AsyncIterator[Account]:
+    opened = await Account.open(make_config())
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 async def collect(stream: ReplyStream) -> tuple[list[ReplySnapshot], list[ReplyFinal]]:

@@ -72,10 +72,9 @@ async def test_good_token_never_appears_in_debug_logs(
         chat = await backend.create_chat(ECHO)
         await collect(backend.send(chat.chat_id, ECHO, "hello"))
         room = await backend.create_room([ECHO], "secret check")
-        await backend.room_send(room.id, "hi")
-        await backend.room_disconnect(room.id)
+        await backend.room_send(room.room_id, "hi")
     finally:
-        await backend.close()
+        await backend.close()  # leaves the room too
     # the websockets handshake is logged at DEBUG (cookie included): it must be there, redacted
     assert any("Cookie" in record.getMessage() for record in caplog.records)
     assert fake.token not in caplog.text
@@ -94,11 +93,27 @@ async def test_backend_is_an_upstream(make_config: ConfigFactory) -> None:
         await backend.close()
 
 
+async def test_before_start_every_operation_is_unavailable_not_a_crash(make_config: ConfigFactory) -> None:
+    backend = CharacterAIBackend(make_config())
+    for operation in (
+        lambda: backend.create_chat(ECHO),
+        lambda: backend.character_info(ECHO),
+        lambda: backend.history("some-chat"),
+        lambda: backend.room_send("some-room", "hi"),
+        lambda: collect(backend.send("some-chat", ECHO, "hi")),
+        lambda: collect(backend.room_generate("some-room")),
+    ):
+        with pytest.raises(UpstreamError) as caught:
+            await operation()
+        assert caught.value.code is ErrorCode.UNAVAILABLE and "not started" in caught.value.detail
+    await backend.close()  # closing what never started is fine
+
+
 async def test_a_token_echoed_by_the_server_is_redacted_from_errors(
     backend: CharacterAIBackend, fake: FakeCharacterAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    chat = await backend.create_chat(ECHO, with_greeting=False)
+    chat = await backend.create_chat(ECHO)
     fake.inject("neo_error", target="dm", error_code=401, comment=f"rejected Token {fake.token}")
     with pytest.raises(UpstreamError) as caught:
         await collect(backend.send(chat.chat_id, ECHO, "hello"))

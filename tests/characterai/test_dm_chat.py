@@ -1,10 +1,12 @@
-"""One-on-one chat operations of our Character.AI client against the fake, over real sockets."""
+"""One-on-one chat operations of our Character.AI client against the fake, over real sockets: through the
+backend's interface, and (edits, removals, paged history, recent chats) through the account's parts."""
 
 from __future__ import annotations
 
 import pytest
 
 from backends.characterai import CharacterAIBackend
+from backends.characterai.account import Account
 from bot.upstream.base import ErrorCode, UpstreamError
 from fakes.characterai import FakeCharacterAI
 
@@ -41,9 +43,15 @@ async def test_create_chat_returns_the_greeting(backend: CharacterAIBackend, fak
     stored = fake.chat(chat.chat_id)
     assert chat.greeting is not None and chat.greeting.startswith("Ahoy, matey!")
     assert [t.text() for t in stored.turns] == [chat.greeting]
-    assert stored.creator_id == backend.profile.user_id
 
-    silent = await backend.create_chat(PIRATE, with_greeting=False)
+
+async def test_a_chat_belongs_to_the_signed_in_user_and_may_start_silent(
+    account: Account, fake: FakeCharacterAI
+) -> None:
+    chat = await account.chats.create_chat(PIRATE)
+    assert fake.chat(chat.chat_id).creator_id == account.profile.user_id
+
+    silent = await account.chats.create_chat(PIRATE, with_greeting=False)
     assert silent.greeting is None and fake.chat(silent.chat_id).turns == []
 
 
@@ -67,40 +75,44 @@ async def test_regenerate_streams_a_new_candidate_of_the_last_reply(
     assert_growing(snapshots, finals[0])
 
 
-async def test_regenerate_needs_a_character_turn_last(backend: CharacterAIBackend) -> None:
-    chat = await backend.create_chat(ECHO, with_greeting=False)
+async def test_regenerate_needs_a_character_turn_last(account: Account) -> None:
+    chat = await account.chats.create_chat(ECHO, with_greeting=False)
     with pytest.raises(UpstreamError) as caught:
-        await collect(backend.regenerate(chat.chat_id, ECHO))
+        await collect(account.chats.regenerate(chat.chat_id, ECHO))
     assert caught.value.code is ErrorCode.INVALID
 
 
-async def test_edit_a_turn(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
-    chat = await backend.create_chat(ECHO)
-    _, finals = await collect(backend.send(chat.chat_id, ECHO, "original"))
+async def test_edit_a_turn(account: Account, fake: FakeCharacterAI) -> None:
+    chats = account.chats
+    chat = await chats.create_chat(ECHO)
+    _, finals = await collect(chats.send(chat.chat_id, ECHO, "original"))
     assert finals[0].turn_id is not None
 
-    edited = await backend.edit_turn(chat.chat_id, finals[0].turn_id, "an edited reply")
+    edited = await chats.edit_turn(chat.chat_id, finals[0].turn_id, "an edited reply")
 
     assert edited.turn_id == finals[0].turn_id and edited.text == "an edited reply"
     assert fake.chat(chat.chat_id).turns[-1].text() == "an edited reply"
-    history = await backend.history(chat.chat_id)
+    history = await account.history.history(chat.chat_id)
     assert history[-1].text == "an edited reply"
 
 
-async def test_remove_turns(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
-    chat = await backend.create_chat(ECHO)
-    await collect(backend.send(chat.chat_id, ECHO, "keep me"))
-    await collect(backend.send(chat.chat_id, ECHO, "drop me"))
+async def test_remove_turns(account: Account, fake: FakeCharacterAI) -> None:
+    chats = account.chats
+    chat = await chats.create_chat(ECHO)
+    await collect(chats.send(chat.chat_id, ECHO, "keep me"))
+    await collect(chats.send(chat.chat_id, ECHO, "drop me"))
     last_two = [t.turn_id for t in fake.chat(chat.chat_id).turns[-2:]]
 
-    await backend.remove_turns(chat.chat_id, last_two)
+    await chats.remove_turns(chat.chat_id, last_two)
 
     remaining = [t.text() for t in fake.chat(chat.chat_id).turns]
     assert remaining == [chat.greeting, "keep me", "Echo: keep me"]
-    assert [t.text for t in await backend.history(chat.chat_id)] == remaining
+    assert [t.text for t in await account.history.history(chat.chat_id)] == remaining
 
 
-async def test_history_follows_next_token_across_pages(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
+async def test_history_follows_next_token_across_pages(
+    backend: CharacterAIBackend, account: Account, fake: FakeCharacterAI
+) -> None:
     fake.configure(page_size=3)
     chat = await backend.create_chat(ECHO)
     for word in ("one", "two", "three"):
@@ -115,22 +127,22 @@ async def test_history_follows_next_token_across_pages(backend: CharacterAIBacke
     recent = await backend.history(chat.chat_id, limit=4)
     assert [t.text for t in recent] == [t.text() for t in stored[-4:]]
 
-    page = await backend.history_page(chat.chat_id)
+    page = await account.history.page(chat.chat_id)  # the same account's chat, read by another client
     pages = [page]
     while page.next_token is not None:
-        page = await backend.history_page(chat.chat_id, page.next_token)
+        page = await account.history.page(chat.chat_id, page.next_token)
         pages.append(page)
     assert len(pages) == 3
     assert [t.turn_id for p in pages for t in p.turns] == [t.turn_id for t in reversed(stored)]
 
 
-async def test_recent_chat_with_a_character(backend: CharacterAIBackend) -> None:
-    assert await backend.recent_chat(PIRATE) is None
-    await backend.create_chat(PIRATE)
-    newer = await backend.create_chat(PIRATE)
-    await collect(backend.send(newer.chat_id, PIRATE, "latest"))
+async def test_recent_chat_with_a_character(account: Account) -> None:
+    assert await account.rest.recent_chat(PIRATE) is None
+    await account.chats.create_chat(PIRATE)
+    newer = await account.chats.create_chat(PIRATE)
+    await collect(account.chats.send(newer.chat_id, PIRATE, "latest"))
 
-    recent = await backend.recent_chat(PIRATE)
+    recent = await account.rest.recent_chat(PIRATE)
     assert recent is not None and recent.chat_id == newer.chat_id and recent.character_id == PIRATE
 
 

@@ -1,5 +1,6 @@
-"""A tiny in-process backend implementing our own Upstream interface, for core tests that need no wire
-protocol. (Tests of real protocols use the fake servers in fakes.)"""
+"""Tiny in-process backends implementing our own Upstream interface, for core tests that need no wire
+protocol (tests of real protocols use the fake servers in fakes): ``ScriptedUpstream`` streams, regenerates
+and greets; ``PlainUpstream`` does none of it and keeps no history (as an LLM server without our help)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import asyncio
 import itertools
 
 from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, UpstreamError
+from bot.upstream.base import (
+    Capabilities,
+    CharacterInfo,
+    ErrorCode,
+    HistoryTurn,
+    NewChat,
+    ReplyStream,
+    UpstreamError,
+)
 
 
 class ScriptedUpstream:
-    name = "characterai"
+    name = "characterai"  # the name presets use (Preset.backend); the service never reads it
+    capabilities = Capabilities(
+        streams=True, regenerate=True, edit_turns=False, group_rooms=False, greetings=True, history="upstream"
+    )
 
     def __init__(self, chunk: int = 4, pause: float = 0.0) -> None:
         self.chunk = chunk
@@ -60,3 +72,25 @@ class ScriptedUpstream:
             HistoryTurn(turn_id=str(i), author_name="?", is_human=i % 2 == 0, text=t)
             for i, t in enumerate(self.chats[chat_id][-limit:])
         ]
+
+
+class PlainUpstream(ScriptedUpstream):
+    """Declares that it answers in one piece, cannot regenerate, has no greetings, no rooms and no history
+    upstream. It still hands out greeting texts and would regenerate and read a history if asked, so a test
+    sees the service go by the declaration; ``misuses`` lists what it was asked that it never should be."""
+
+    capabilities = Capabilities(
+        streams=False, regenerate=False, edit_turns=False, group_rooms=False, greetings=False, history="bridge"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(chunk=10_000)  # longer than any reply: the final comes alone
+        self.misuses: list[str] = []
+
+    def regenerate(self, chat_id: str, character_id: str) -> ReplyStream:
+        self.misuses.append(f"regenerate {chat_id}")
+        return super().regenerate(chat_id, character_id)
+
+    async def history(self, chat_id: str, limit: int = 50) -> list[HistoryTurn]:
+        self.misuses.append(f"history {chat_id}")
+        return await super().history(chat_id, limit)

@@ -1,6 +1,6 @@
-"""A backend double for the NPC core: our own Upstream interface plus the group-room operations, keeping
-a transcript per room and counting overlapping operations on one room or one chat (which the serial
-worker must never cause)."""
+"""A backend double for the NPC core: our own Upstream interface plus ``GroupRooms`` (it declares
+``group_rooms``), keeping a transcript per room and counting overlapping operations on one room or one chat
+(which the serial worker must never cause)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from bot.models import ReplyFinal, ReplySnapshot
-from bot.upstream.base import CharacterInfo, ReplyStream, UpstreamError
+from bot.upstream.base import CharacterInfo, NewRoom, ReplyStream, UpstreamError
 from tests.core.scripted_upstream import ScriptedUpstream
-
-
-@dataclass(frozen=True)
-class RoomRef:
-    id: str
 
 
 @dataclass
@@ -29,6 +24,8 @@ class RoomLog:
 class CastUpstream(ScriptedUpstream):
     """``answer(character_id, text)`` is every reply; a room's generate answers the last human turn (the room
     itself picks the next character in turn when none is asked for)."""
+
+    capabilities = ScriptedUpstream.capabilities.model_copy(update={"group_rooms": True})
 
     def __init__(self, chunk: int = 4, pause: float = 0.0) -> None:
         super().__init__(chunk=chunk, pause=pause)
@@ -77,18 +74,17 @@ class CastUpstream(ScriptedUpstream):
         return self._guarded("chats", self.answer(character_id, text))
 
     # rooms
-    async def create_room(self, character_ids: list[str], title: str, with_greeting: bool = True) -> RoomRef:
+    async def create_room(self, character_ids: list[str], title: str, with_greeting: bool = True) -> NewRoom:
         room_id = f"room-{next(self._room_ids)}"
         self.rooms[room_id] = RoomLog(list(character_ids))
-        return RoomRef(room_id)
+        return NewRoom(room_id=room_id)
 
-    async def room_send(self, room_id: str, text: str) -> object:
+    async def room_send(self, room_id: str, text: str) -> None:
         self._enter(room_id)
         try:
             await asyncio.sleep(self.pause)
             self.rooms[room_id].turns.append(("human", text))
             self.sent.append((room_id, "human", text))
-            return object()
         finally:
             self._leave(room_id)
 

@@ -176,12 +176,12 @@ async def test_a_room_is_resumed_by_id_and_an_old_plain_chat_is_never_taken_for_
     [made] = admin.upstream.rooms
 
     old = await admin.upstream.create_room(["ada-char", "rex-char"], "from before")
-    resumed = await admin.run(f"use ada {old.id}")
-    assert resumed.ok and old.id in resumed.text
+    resumed = await admin.run(f"use ada {old.room_id}")
+    assert resumed.ok and old.room_id in resumed.text
     async for item in cast_items(admin.core.door, request(text="Ada, are you there?")):
         assert isinstance(item, NpcReply)
         _ = [event async for event in item.events]
-    assert [text for author, text in admin.upstream.rooms[old.id].turns if author == "human"] == [
+    assert [text for author, text in admin.upstream.rooms[old.room_id].turns if author == "human"] == [
         "2: Ada, are you there?"
     ]
-    assert len(admin.upstream.rooms) == 2 and made != old.id
+    assert len(admin.upstream.rooms) == 2 and made != old.room_id
