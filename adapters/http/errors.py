@@ -33,6 +33,7 @@ REPLY_CODES: dict[str, ErrorCodeName] = {
     "rate_limited": "RATE_LIMITED",
     "model_error": "MODEL_ERROR",  # bot.upstream.base.ErrorCode.MODEL: up, but the model failed this reply
     "no_preset": "INVALID_REQUEST",
+    "unsupported": "INVALID_REQUEST",  # the backend cannot do this (say, regenerate): asking again will not help
 }
 
 NO_PRESET_MESSAGE = (
