@@ -20,6 +20,7 @@ from bot.presets import PresetCatalog
 from bot.roomqueue import InProcessRoomQueue
 from bot.router import Router
 from bot.service import ChatService
+from bot.unavailable import OutageNotices
 from bot.upstream.base import Upstream, UpstreamError
 
 log = logging.getLogger("charbridge")
@@ -38,6 +39,16 @@ class BridgeOptions(Protocol):
     def dedupe_ttl(self) -> float: ...
 
 
+class StorageOptions(Protocol):
+    """What the core reads of the storage settings: how it answers while the store is unreachable."""
+
+    @property
+    def outage_notice_every(self) -> float: ...
+
+    @property
+    def outage_retry_after(self) -> float: ...
+
+
 class CoreSettings(Protocol):
     """What the core reads of the settings (``config.settings.Settings`` has it); the core imports no config."""
 
@@ -46,6 +57,9 @@ class CoreSettings(Protocol):
 
     @property
     def bridge(self) -> BridgeOptions: ...
+
+    @property
+    def storage(self) -> StorageOptions: ...
 
 
 class Core:
@@ -85,7 +99,8 @@ class Core:
             conversations=store, bindings=store, catalog=self.catalog, router=self.router, service=self.service,
             binder=self.bindings,
         )  # fmt: skip
-        self.door = Door(self.service, self.npc, self.router, self.admin, book)
+        outage = OutageNotices(settings.storage.outage_notice_every, settings.storage.outage_retry_after)
+        self.door = Door(self.service, self.npc, self.router, self.admin, book, outage)
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

@@ -2,7 +2,9 @@
 
 ``Door.handle`` drops redeliveries, resolves the route once, decides whether and how to answer (bot commands,
 DMs, mentions, replies, the preset's trigger), chooses the single-character or the NPC way, and hands the adapter
-one plan (``bot.plans``) to render. Adapters only normalise, render and wire their SDK::
+one plan (``bot.plans``) to render. When the state store cannot be reached meanwhile, the plan is a short
+"temporarily unavailable" notice, at most once a while per conversation (``bot.unavailable``). Adapters only
+normalise, render and wire their SDK::
 
     ticket = door.arrive(request.conversation_id)   # synchronous, before any await
     try:
@@ -23,9 +25,11 @@ from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
 from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
 from bot.npc.service import NO_CAST
 from bot.plans import Cast, Plan, Say, Skip, Stream
+from bot.ports import StoreUnavailable
 from bot.router import Route, Router
 from bot.service import NO_PRESET, ChatService, ConversationStatus
 from bot.text import is_blank
+from bot.unavailable import OutageNotices
 
 AdminCheck = Callable[[], Awaitable[bool]]
 
@@ -67,8 +71,10 @@ class Door:
         router: Router,
         admin: AdminCommands,
         conversations: ConversationBook,
+        outage: OutageNotices | None = None,
     ) -> None:
         self.conversations = conversations  # reading and restarting conversations (the HTTP API)
+        self.outage = outage or OutageNotices()  # what users hear while the store is unreachable, how often
         self._service = service
         self._npc = npc
         self._router = router
@@ -83,11 +89,29 @@ class Door:
     ) -> Plan:
         """The plan for one platform message. ``is_admin`` asks the platform whether the author administers
         the chat (only called for admin commands)."""
+        try:
+            return await self._handle(request, ticket, is_admin or _nobody_is_admin)
+        except StoreUnavailable:  # logged once per outage by the store (bot.store.reachability)
+            return self._unavailable(request)
+
+    def _unavailable(self, request: ChatRequest) -> Say | Skip:
+        """The answer while the store is unreachable: the notice, unless this conversation heard it lately or
+        the message was not for the bot (without the store the preset's trigger is unknown: only a DM, a
+        mention, a reply to the bot or a command counts)."""
+        if request.command is None and not is_addressed(request, "mention"):
+            return Skip("the store is unreachable; not addressed")
+        reply = self.outage.reply
+        notice = Say(reply.message, error=reply.code, retry_after=reply.retry_after)
+        if self.outage.due(request.conversation_key):
+            return notice
+        return Skip("the store is unreachable; told this conversation already", notice=notice)
+
+    async def _handle(self, request: ChatRequest, ticket: Ticket | None, is_admin: AdminCheck) -> Plan:
         if not await self._service.first_delivery(request):
             return Skip("redelivered")
         route = await self._router.resolve(request)
         if request.command is not None:
-            return await self._command(request, route, ticket, is_admin or _nobody_is_admin)
+            return await self._command(request, route, ticket, is_admin)
         if is_blank(request.text):  # an image, only a mention, zero-width characters: nothing to pass on
             addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
             return Say(NO_TEXT, error="invalid") if addressed else Skip("empty")
@@ -98,12 +122,19 @@ class Door:
         return self._reply(request, route)
 
     async def preset_names(self, prefix: str) -> list[str]:
-        """Preset names starting with ``prefix``, for autocomplete."""
-        return await self._admin.preset_names(prefix)
+        """Preset names starting with ``prefix``, for autocomplete (none while the store is unreachable)."""
+        try:
+            return await self._admin.preset_names(prefix)
+        except StoreUnavailable:
+            return []
 
     async def first_time(self, key: Notice, ttl_seconds: float) -> bool:
-        """True the first time ``key`` is seen within the ttl (an adapter's once-a-week notices)."""
-        return await self._service.first_time(key, ttl_seconds)
+        """True the first time ``key`` is seen within the ttl (an adapter's once-a-week notices); False while the
+        store is unreachable (better a notice missed than one repeated on every message)."""
+        try:
+            return await self._service.first_time(key, ttl_seconds)
+        except StoreUnavailable:
+            return False
 
     async def status(self, request: ChatRequest) -> ConversationStatus:
         """Which character answers the request's conversation (``/status``, the HTTP API)."""
@@ -170,8 +201,12 @@ class Door:
                 return Skip("unknown command")
 
     async def _speaker_now(self, request: ChatRequest) -> Speaker | None:
-        """Who answers the request's conversation now (after an admin command changed it)."""
-        route = await self._router.resolve(request)
+        """Who answers the request's conversation now (after an admin command changed it); None when the store
+        cannot say."""
+        try:
+            route = await self._router.resolve(request)
+        except StoreUnavailable:
+            return None
         return None if route is None else await self._service.speaker(route)
 
     def _reply(self, request: ChatRequest, route: Route | None) -> Plan:

@@ -40,20 +40,25 @@ class Plan:
 
 @dataclass(frozen=True)
 class Skip(Plan):
-    """Not answered: a redelivery, a group message nobody addressed, an empty message."""
+    """Not answered: a redelivery, a group message nobody addressed, an empty message. ``notice`` is what the
+    chat was told shortly before and is not told again now (the store is unreachable: ``bot.unavailable``);
+    adapters that must answer every request (an HTTP call, a slash command) answer with it."""
 
     reason: str
+    notice: Say | None = None
 
 
 @dataclass(frozen=True)
 class Say(Plan):
     """A text the bot posts as it is (command answers, notices). ``error`` names the failure when the text
-    explains one (``no_preset``, ``invalid``, ...), for adapters that answer with status codes. ``greeting`` is
-    the character's own line: after ``text`` in the same message (below the character's name where the platform
-    shows one), or, when ``greeting_apart``, posted separately by the character itself."""
+    explains one (``no_preset``, ``invalid``, ...), for adapters that answer with status codes, and
+    ``retry_after`` the seconds to wait when that is known. ``greeting`` is the character's own line: after
+    ``text`` in the same message (below the character's name where the platform shows one), or, when
+    ``greeting_apart``, posted separately by the character itself."""
 
     text: str
     error: str | None = None
+    retry_after: float | None = None
     greeting: str | None = None
     greeting_apart: bool = False
     speaker: Callable[[], Awaitable[Speaker | None]] | None = None  # who speaks the greeting

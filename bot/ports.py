@@ -37,6 +37,12 @@ class StoreVersionError(StoreError):
     """The stored data has a layout newer than this release knows (written by a later charbridge)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now: Redis refused the connection or timed out, SQLite's file is locked or
+    failing. Every store raises this one error for that (``bot.store.reachability``), whatever its engine says;
+    it may pass by itself, so callers answer "temporarily unavailable" rather than fail."""
+
+
 class PresetStore(ABC):
     """Presets made by admins (file presets live in the config and are merged by ``bot.presets``)."""
 

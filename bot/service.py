@@ -22,9 +22,10 @@ from pydantic import BaseModel
 from bot.keys import MarkerKey, Seen
 from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
 from bot.npc.service import NpcService
-from bot.ports import EVERYONE, ConversationStore, MarkerStore, RoomQueue
+from bot.ports import EVERYONE, ConversationStore, MarkerStore, RoomQueue, StoreUnavailable
 from bot.presets import PresetCatalog
 from bot.router import Route, session_key
+from bot.unavailable import STORE_DOWN
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.service")
@@ -235,12 +236,12 @@ class ChatService:
                     chat_id = (await self._create_chat(route)).chat_id
                 async for event in start(upstream, chat_id):
                     if event.kind == "final":  # recorded before anyone sees the reply as done
-                        await self._conversations.record_turn(
-                            route.conversation, route.who, user_id, route.preset.name, event.text
-                        )
+                        await self._record(label, route, user_id, event.text)
                     events.put_nowait(event)
             except UpstreamError as exc:
                 events.put_nowait(self._error(exc, route))
+            except StoreUnavailable:  # before the reply started (logged once per outage by the store)
+                events.put_nowait(STORE_DOWN)
             except Exception:
                 log.exception("reply for %s failed", label)
                 events.put_nowait(INTERNAL)
@@ -251,6 +252,13 @@ class ChatService:
             yield event
             if event.kind != "snapshot":
                 return
+
+    async def _record(self, label: str, route: Route, user_id: str, text: str) -> None:
+        """Count the exchange; a store gone meanwhile loses the count, never the reply the user is reading."""
+        try:
+            await self._conversations.record_turn(route.conversation, route.who, user_id, route.preset.name, text)
+        except StoreUnavailable as exc:
+            log.warning("reply for %s delivered but not recorded: %s", label, exc)
 
     async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
         await self._conversations.delete_conversation(route.conversation, route.who)

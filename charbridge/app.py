@@ -26,13 +26,18 @@ def open_store(settings: Settings) -> StateStore:
     """The configured store, its data brought up to date (a StartupError when it cannot be opened)."""
     try:
         if settings.storage.uses_redis:
-            from bot.store.redis import RedisStateStore
+            from bot.store.redis import RedisOptions, RedisStateStore
 
-            assert settings.storage.redis_url is not None
-            return RedisStateStore(settings.storage.redis_url.get_secret_value(), settings.storage.key_prefix)
+            storage = settings.storage
+            assert storage.redis_url is not None
+            options = RedisOptions(
+                connect_timeout=storage.connect_timeout, command_timeout=storage.command_timeout,
+                retries=storage.retries, retry_delay=storage.retry_delay,
+            )  # fmt: skip
+            return RedisStateStore(storage.redis_url.get_secret_value(), storage.key_prefix, options=options)
         from bot.store.sqlite import SqliteStateStore
 
-        return SqliteStateStore(sqlite_path(settings))
+        return SqliteStateStore(sqlite_path(settings), busy_timeout=settings.storage.sqlite_busy_timeout)
     except StoreError as exc:
         raise StartupError(str(exc)) from None
 

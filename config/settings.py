@@ -45,6 +45,18 @@ class StorageSettings(Section):
     backend: Literal["auto", "sqlite", "redis"] = "auto"
     redis_url: SecretStr | None = None
     key_prefix: str = "charbridge:"
+    # Reaching Redis: seconds to connect and to get a command's reply; more tries of a failed call, and the
+    # seconds between them. After those the store counts as unreachable for that call.
+    connect_timeout: float = Field(default=1.0, gt=0)
+    command_timeout: float = Field(default=2.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+    retry_delay: float = Field(default=0.1, ge=0)
+    # SQLite: seconds a call waits for a lock another program holds on the file.
+    sqlite_busy_timeout: float = Field(default=5.0, ge=0)
+    # While the store is unreachable: each chat hears "temporarily unavailable" at most once per this many
+    # seconds, and the HTTP API answers 503 with this Retry-After (seconds).
+    outage_notice_every: float = Field(default=30.0, gt=0)
+    outage_retry_after: float = Field(default=5.0, gt=0)
 
     @property
     def uses_redis(self) -> bool:

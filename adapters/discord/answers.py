@@ -17,7 +17,7 @@ from adapters.discord.render import Persona, SentMessage, Speakable, WebhookPost
 from adapters.discord.speech import Speech, once
 from bot.models import ChatRequest, Speaker
 from bot.npc import NpcItem, NpcNotice, NpcReply
-from bot.plans import Cast, Plan, Say, Stream
+from bot.plans import Cast, Plan, Say, Skip, Stream
 
 log = logging.getLogger("charbridge.discord")
 
@@ -77,6 +77,8 @@ class Answers:
                 await self._speech.stream_answer(ack, plan.events, prefix, policy)
             case Cast():
                 await self._cast_command(ack, plan, shown or echo(request))
+            case Skip(notice=Say() as notice):  # a command is always answered, even if the channel heard it
+                await self._say(ack, request, notice)
             case _:
                 await self._speech.answer(ack, "Nothing to answer here.")
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from adapters.http.auth import ApiKeys, RateLimiter, auth_middleware
-from adapters.http.errors import error_middleware
+from adapters.http.errors import STORE_RETRY_AFTER, error_middleware
 from adapters.http.handlers import OPENAPI_DOCUMENT, ChatApi
 from adapters.http.openapi import build_document
 from adapters.http.routes import ROUTES, add_routes, public_route_names
@@ -50,6 +50,7 @@ def build_app(
         client_max_size=settings.max_body_bytes + 1,
     )
     app[OPENAPI_DOCUMENT] = build_document(ROUTES)
+    app[STORE_RETRY_AFTER] = door.outage.retry_after
     add_routes(
         app, ChatApi(door, settings.max_body_bytes, upstream_retry_after, settings.sse_keepalive_seconds)
     )

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from adapters.http.errors import NO_PRESET_MESSAGE, ApiError, invalid
+from adapters.http.errors import NO_PRESET_MESSAGE, ApiError, invalid, store_unavailable
 from adapters.http.identity import (
     PLATFORM,
     ConversationRef,
@@ -29,9 +29,10 @@ from bot.conversations import ConversationBook
 from bot.door import Door
 from bot.models import ChatRequest, ReplyEvent, ReplyTarget
 from bot.npc import flatten
-from bot.plans import Cast, Say, Stream
+from bot.plans import Cast, Say, Skip, Stream
 from bot.ports import EVERYONE
 from bot.router import Route
+from bot.unavailable import STORE_DOWN_CODE
 
 # The acting user of requests about a whole group conversation (reset), where no single user asked.
 API_USER = "api"
@@ -82,11 +83,15 @@ async def prepare_chat(door: Door, body: ChatBody) -> PreparedChat:
     if body.preset is not None:
         await _use_preset(door.conversations, request, body.preset)
     plan = await door.handle(request)
+    if isinstance(plan, Skip) and plan.notice is not None:
+        plan = plan.notice  # every call gets an answer, even when its conversation was told lately
     match plan:
         case Stream():
             return PreparedChat(request=request, route=plan.route, events=plan.events)
         case Cast():
             return PreparedChat(request=request, route=plan.route, events=flatten(plan.items))
+        case Say(error=error) if error == STORE_DOWN_CODE:
+            raise store_unavailable(plan.retry_after or door.outage.retry_after)
         case Say(error="no_preset"):
             raise ApiError("INVALID_REQUEST", NO_PRESET_MESSAGE, reason="no_preset")
         case Say():

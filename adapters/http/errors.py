@@ -11,8 +11,13 @@ from aiohttp.typedefs import Handler
 
 from adapters.http.schemas import ErrorBody, ErrorCodeName, ErrorResponse
 from bot.models import ReplyError
+from bot.ports import StoreUnavailable
+from bot.unavailable import STORE_DOWN_CODE, STORE_DOWN_TEXT
 
 log = logging.getLogger("charbridge.http")
+
+# The Retry-After of a 503 while the state store cannot be reached (the core's ``outage_retry_after``).
+STORE_RETRY_AFTER = web.AppKey("store_retry_after", float)
 
 STATUS: dict[ErrorCodeName, int] = {
     "INVALID_REQUEST": 400,
@@ -34,6 +39,7 @@ REPLY_CODES: dict[str, ErrorCodeName] = {
     "model_error": "MODEL_ERROR",  # bot.upstream.base.ErrorCode.MODEL: up, but the model failed this reply
     "no_preset": "INVALID_REQUEST",
     "unsupported": "INVALID_REQUEST",  # the backend cannot do this (say, regenerate): asking again will not help
+    STORE_DOWN_CODE: "CHANNEL_UNAVAILABLE",  # our own state store cannot be reached: try again shortly
 }
 
 NO_PRESET_MESSAGE = (
@@ -82,7 +88,15 @@ def internal_error() -> ApiError:
     return ApiError("INTERNAL_ERROR", "Something went wrong on our side; please try again.")
 
 
-def from_reply_error(error: ReplyError, upstream_retry_after: float) -> ApiError:
+def store_unavailable(retry_after: float) -> ApiError:
+    return ApiError("CHANNEL_UNAVAILABLE", STORE_DOWN_TEXT, reason=STORE_DOWN_CODE, retry_after=retry_after)
+
+
+def from_reply_error(
+    error: ReplyError, upstream_retry_after: float, store_retry_after: float | None = None
+) -> ApiError:
+    if error.code == STORE_DOWN_CODE:  # the store went while the reply was prepared
+        return store_unavailable(error.retry_after or store_retry_after or upstream_retry_after)
     code = REPLY_CODES.get(error.code, "MODEL_ERROR")
     message = NO_PRESET_MESSAGE if error.code == "no_preset" else error.message
     # The backend's own hint when it gave one, else the configured default.
@@ -96,6 +110,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return exc.response()
+    except StoreUnavailable:  # logged once per outage by the store; no traceback per request
+        return store_unavailable(request.app[STORE_RETRY_AFTER]).response()
     except web.HTTPException as exc:
         # aiohttp's own: no such route, method not allowed, body too large for its parser...
         if exc.status < 400:

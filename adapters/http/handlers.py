@@ -67,7 +67,7 @@ class ChatApi:
         try:
             async for event in replies:
                 if event.kind == "error":
-                    raise from_reply_error(event, self._retry_after)
+                    raise from_reply_error(event, self._retry_after, self._door.outage.retry_after)
                 if event.kind == "final":
                     final = event
         finally:
@@ -89,7 +89,8 @@ class ChatApi:
             await stream.send(StartEvent(conversation_id=prepared.conversation_id))
             async for event in replies:
                 if event.kind == "error":
-                    await stream.send(ErrorEvent(error=from_reply_error(event, self._retry_after).body))
+                    error = from_reply_error(event, self._retry_after, self._door.outage.retry_after)
+                    await stream.send(ErrorEvent(error=error.body))
                     continue
                 delta = tracker.delta(event.text)
                 if delta:

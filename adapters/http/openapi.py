@@ -104,7 +104,7 @@ def _error_response(status: int, error_schema: dict[str, Any]) -> dict[str, Any]
         "description": HTTPStatus(status).phrase,
         "content": {"application/json": {"schema": error_schema}},
     }
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {
             "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
         }

@@ -35,7 +35,7 @@ class RouteSpec:
     def statuses(self) -> list[int]:
         found = set(self.errors)
         if self.auth:
-            found |= {401, 429, 500}
+            found |= {401, 429, 500, 503}  # 503: also while the state store cannot be reached
         if self.body is not None:
             found |= {400, 413}
         if self.query is not None:

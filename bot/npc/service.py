@@ -29,8 +29,9 @@ from bot.npc.memory import DEFAULT_TTL, NpcMemory
 from bot.npc.order import ArrivalOrder, Ticket
 from bot.npc.turns import Place, TurnRunner
 from bot.npc.worker import Job, RoomWorker
-from bot.ports import ConversationStore, MarkerStore, RoomQueue
+from bot.ports import ConversationStore, MarkerStore, RoomQueue, StoreUnavailable
 from bot.router import Route, Router
+from bot.unavailable import STORE_DOWN_TEXT
 from bot.upstream.base import ErrorCode, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.npc")
@@ -93,7 +94,10 @@ class NpcService:
         ticket = ticket if ticket is not None else self.arrive(request)
         try:
             await ticket.wait()
-            planned = await self._plan(request, route)
+            try:
+                planned = await self._plan(request, route)
+            except StoreUnavailable:  # gone since the door looked (logged once per outage by the store)
+                planned = NpcNotice(kind="error", text=STORE_DOWN_TEXT)
             if isinstance(planned, _Planned):
                 self._worker.submit(planned.key, planned.job)
         finally:
@@ -112,8 +116,12 @@ class NpcService:
     async def remember(self, request: ChatRequest, speaker: Speaker, message_ids: Iterable[str]) -> None:
         """Record the platform messages (platform-qualified ids) an adapter posted as ``speaker``, so replies
         to them reach that NPC."""
-        if speaker.character_id:
+        if not speaker.character_id:
+            return
+        try:
             await self.memory.remember_messages(message_ids, speaker.character_id)
+        except StoreUnavailable as exc:  # the reply stands; a reply to it then reaches whoever is addressed
+            log.warning("messages of %s not remembered: %s", speaker.name, exc)
 
     # ----- for the chat service and admin commands -----
 

@@ -18,7 +18,8 @@ from bot.models import NpcCharacter, Preset, ReplyError, ReplyEvent, ReplyFinal,
 from bot.npc.cast import by_name, speaker_of
 from bot.npc.items import NpcItem, NpcNotice, NpcReply
 from bot.npc.memory import NpcMemory
-from bot.ports import ConversationStore
+from bot.ports import ConversationStore, StoreUnavailable
+from bot.unavailable import STORE_DOWN
 from bot.upstream.base import CharacterInfo, ErrorCode, GroupRooms, ReplyStream, Upstream, UpstreamError, group_rooms
 
 log = logging.getLogger("charbridge.npc")
@@ -206,6 +207,9 @@ class TurnRunner:
         except UpstreamError as exc:
             queue.put_nowait(_error(exc))
             return None
+        except StoreUnavailable:  # before the reply started (logged once per outage by the store)
+            queue.put_nowait(STORE_DOWN)
+            return None
         except Exception:
             log.exception("NPC reply of %s failed", speaker.name)
             queue.put_nowait(INTERNAL)
@@ -269,8 +273,14 @@ class TurnRunner:
         return info
 
     async def _remember(self, place: Place, speaker: Speaker, final: ReplyFinal, spec: TurnSpec) -> None:
+        """Who spoke last, and the exchange; a store gone meanwhile loses these, never the reply itself."""
         if not speaker.character_id:
             return
-        await self._memory.set_last_speaker(place.conversation, speaker.character_id)
         who = room_who(place.preset.npcs) if place.room_id is not None else chat_who(speaker.character_id)
-        await self._conversations.record_turn(place.conversation, who, spec.user_id, place.preset.name, final.text)
+        try:
+            await self._memory.set_last_speaker(place.conversation, speaker.character_id)
+            await self._conversations.record_turn(
+                place.conversation, who, spec.user_id, place.preset.name, final.text
+            )
+        except StoreUnavailable as exc:
+            log.warning("NPC reply of %s delivered but not recorded: %s", speaker.name, exc)

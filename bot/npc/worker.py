@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from bot.models import NpcCharacter
 from bot.npc.items import NpcItem, NpcNotice, queued_text
 from bot.npc.turns import INTERNAL, Place, Spoken, TurnRunner, TurnSpec
-from bot.ports import RoomQueue
+from bot.ports import RoomQueue, StoreUnavailable
+from bot.unavailable import STORE_DOWN_TEXT
 from bot.upstream.base import UpstreamError
 
 log = logging.getLogger("charbridge.npc")
@@ -118,6 +119,8 @@ class RoomWorker:
         except UpstreamError as exc:
             log.warning("NPC turn in %s failed: %s", key, exc)
             job.items.put_nowait(NpcNotice(kind="error", text=exc.user_message))
+        except StoreUnavailable:  # logged once per outage by the store
+            job.items.put_nowait(NpcNotice(kind="error", text=STORE_DOWN_TEXT))
         except Exception:
             log.exception("NPC turn in %s failed", key)
             job.items.put_nowait(NpcNotice(kind="error", text=INTERNAL.message))

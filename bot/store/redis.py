@@ -1,57 +1,98 @@
 """The Redis state store, for several processes (and machines) sharing one state.
 
 Its keys are built by ``RedisKeys`` (``redis_keys``, where the layout is listed), its layout version and
-migrations are ``redis_layout``'s.
+migrations are ``redis_layout``'s. Every call goes through the store's ``reachability``: a Redis that refuses the
+connection or does not answer within the timeouts (after the retries) raises ``StoreUnavailable``, quickly, so
+users hear "try again in a moment" instead of waiting; the connection pool reconnects by itself when Redis is back.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.retry import Retry
+from redis.backoff import ConstantBackoff
 
 from bot.keys import MarkerKey, ValueKey
 from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 from bot.ports import StateStore, StoreError
+from bot.store.reachability import Reachability, reached
 from bot.store.redis_keys import RedisKeys, conversation_member, platform_of
 from bot.store.redis_layout import upgrade
 
 AUDIT_CAP = 1000
 
 
+@dataclass(frozen=True)
+class RedisOptions:
+    """How hard one call tries (``[storage]`` in the settings): seconds to connect, seconds for a command's
+    reply, and how many more tries a failed call gets, ``retry_delay`` seconds apart. A Redis that is down
+    refuses at once, so a call fails in about ``retries * retry_delay``; one that hangs takes the timeouts."""
+
+    connect_timeout: float = 1.0
+    command_timeout: float = 2.0
+    retries: int = 1
+    retry_delay: float = 0.1
+
+
+def unreachable(exc: Exception) -> bool:
+    """Redis is down, restarting (still loading its data), or does not answer; OSError: below redis-py."""
+    return isinstance(exc, redis.ConnectionError | redis.TimeoutError | OSError)
+
+
 class RedisStateStore(StateStore):
     """``clock`` gives the time in epoch seconds for when conversations were updated (Redis itself expires
     markers and values)."""
 
-    def __init__(self, url: str, prefix: str = "charbridge:", clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "charbridge:",
+        clock: Callable[[], float] = time.time,
+        options: RedisOptions | None = None,
+    ) -> None:
         self._keys = RedisKeys(prefix)
         self._clock = clock
-        try:
-            with redis.Redis.from_url(url, decode_responses=True) as blocking:  # start-up work, as SQLite's
+        self.reachability = Reachability(unreachable)
+        opts = options or RedisOptions()
+        connect, command = opts.connect_timeout, opts.command_timeout
+        try:  # start-up work, as SQLite's
+            with redis.Redis.from_url(
+                url, decode_responses=True, socket_connect_timeout=connect, socket_timeout=command
+            ) as blocking:
                 upgrade(blocking, self._keys)
         except redis.RedisError as exc:
             raise StoreError(f"cannot use the Redis at storage.redis_url: {exc}") from None
-        self._redis: Redis = Redis.from_url(url, decode_responses=True)
+        self._redis: Redis = Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=connect, socket_timeout=command,
+            retry=Retry(ConstantBackoff(opts.retry_delay), opts.retries),
+        )  # fmt: skip
 
+    @reached
     async def ping(self) -> None:
         await cast(Any, self._redis.ping())
 
     # presets
+    @reached
     async def get_preset(self, name: str) -> Preset | None:
         body = await self._redis.get(self._keys.preset(name))
         return Preset.model_validate_json(body) if body else None
 
+    @reached
     async def put_preset(self, preset: Preset) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._keys.preset(preset.name), preset.model_dump_json())
             pipe.sadd(self._keys.presets, preset.name)
             await pipe.execute()
 
+    @reached
     async def delete_preset(self, name: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._keys.preset(name))
@@ -59,6 +100,7 @@ class RedisStateStore(StateStore):
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    @reached
     async def list_presets(self) -> list[Preset]:
         names = sorted(await cast(Any, self._redis.smembers(self._keys.presets)))
         if not names:
@@ -67,16 +109,19 @@ class RedisStateStore(StateStore):
         return [Preset.model_validate_json(b) for b in bodies if b]
 
     # bindings
+    @reached
     async def get_binding(self, conversation: str) -> Binding | None:
         body = await self._redis.get(self._keys.binding(conversation))
         return Binding.model_validate_json(body) if body else None
 
+    @reached
     async def put_binding(self, binding: Binding) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._keys.binding(binding.conversation), binding.model_dump_json())
             pipe.sadd(self._keys.bindings, binding.conversation)
             await pipe.execute()
 
+    @reached
     async def delete_binding(self, conversation: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._keys.binding(conversation))
@@ -84,6 +129,7 @@ class RedisStateStore(StateStore):
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    @reached
     async def list_bindings(self) -> list[Binding]:
         conversations = sorted(await cast(Any, self._redis.smembers(self._keys.bindings)))
         if not conversations:
@@ -92,13 +138,16 @@ class RedisStateStore(StateStore):
         return [Binding.model_validate_json(b) for b in bodies if b]
 
     # upstream chat ids
+    @reached
     async def get_chat_id(self, conversation: str, who: str) -> str | None:
         value = await cast(Any, self._redis.hget(self._keys.chats(conversation), who))
         return cast(str | None, value)
 
+    @reached
     async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None:
         await cast(Any, self._redis.hset(self._keys.chats(conversation), who, chat_id))
 
+    @reached
     async def clear_chat_ids(self, conversation: str) -> int:
         key = self._keys.chats(conversation)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -107,10 +156,12 @@ class RedisStateStore(StateStore):
             count, _ = await pipe.execute()
         return int(count)
 
+    @reached
     async def list_chat_ids(self, conversation: str) -> dict[str, str]:
         return dict(await cast(Any, self._redis.hgetall(self._keys.chats(conversation))))
 
     # conversation activity
+    @reached
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
         member = conversation_member(conversation, who)
         key = self._keys.record(member)
@@ -136,6 +187,7 @@ class RedisStateStore(StateStore):
             pipe.zadd(self._keys.spoken_in(user_id), score)
             await pipe.execute()
 
+    @reached
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
         return await self._record(conversation_member(conversation, who))
 
@@ -143,6 +195,7 @@ class RedisStateStore(StateStore):
         fields = await cast(Any, self._redis.hgetall(self._keys.record(member)))
         return ConversationRecord.model_validate(fields) if fields else None
 
+    @reached
     async def list_conversations(
         self,
         user_id: str | None = None,
@@ -175,6 +228,7 @@ class RedisStateStore(StateStore):
         records = [await self._record(member) for member in members]
         return [r for r in records if r is not None], total
 
+    @reached
     async def delete_conversation(self, conversation: str, who: str) -> bool:
         member = conversation_member(conversation, who)
         people = self._keys.speakers(member)
@@ -196,19 +250,23 @@ class RedisStateStore(StateStore):
         return bool(deleted)
 
     # markers
+    @reached
     async def mark_once(self, key: MarkerKey, ttl_seconds: float) -> bool:
         ttl_ms = max(1, int(ttl_seconds * 1000))
         return bool(await self._redis.set(self._keys.marker(key), "1", nx=True, px=ttl_ms))
 
     # values with a lifetime
+    @reached
     async def put_value(self, key: ValueKey, value: str, ttl_seconds: float) -> None:
         await self._redis.set(self._keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
 
+    @reached
     async def get_value(self, key: ValueKey) -> str | None:
         value = await self._redis.get(self._keys.value(key))
         return str(value) if value is not None else None
 
     # audit
+    @reached
     async def append_audit(self, entry: AuditEntry) -> None:
         body = entry.model_dump_json()
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -217,6 +275,7 @@ class RedisStateStore(StateStore):
                 pipe.ltrim(key, 0, AUDIT_CAP - 1)
             await pipe.execute()
 
+    @reached
     async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
         key = self._keys.audit if conversation is None else self._keys.audit_of(conversation)
         bodies = await cast(Any, self._redis.lrange(key, 0, limit - 1))

@@ -1,6 +1,7 @@
 """The embedded state store: one SQLite file under the data directory.
 
-sqlite3 calls run in a worker thread (one connection, serialised by a lock) so the event loop never blocks.
+sqlite3 calls run in a worker thread (one connection, serialised by a lock) so the event loop never blocks; a
+file that stays locked or fails to read or write raises ``StoreUnavailable`` (``bot.store.reachability``).
 Opening the store brings a file written by an earlier release up to date first (``sqlite_schema``). Markers and
 values are filed under their key's text (``bot.keys``).
 """
@@ -19,9 +20,20 @@ from typing import TypeVar
 from bot.keys import MarkerKey, ValueKey
 from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 from bot.ports import StateStore
+from bot.store.reachability import Reachability
 from bot.store.sqlite_schema import upgrade
 
 T = TypeVar("T")
+
+# SQLite's primary result codes for a file we cannot use now: locked by another connection (past the busy
+# timeout), a read or write that failed, a full disk, a file that cannot be opened.
+UNREACHABLE_CODES = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+def unreachable(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF in UNREACHABLE_CODES
 
 
 @contextmanager
@@ -38,11 +50,11 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 class SqliteStateStore(StateStore):
     """``clock`` gives the time in epoch seconds: when a conversation was updated, when markers and values
-    expire."""
+    expire. ``busy_timeout``: seconds a call waits for a lock another connection holds on the file."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time, busy_timeout: float = 5.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             upgrade(self._db)
@@ -51,10 +63,11 @@ class SqliteStateStore(StateStore):
             raise
         self._lock = asyncio.Lock()
         self._clock = clock
+        self.reachability = Reachability(unreachable)
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock:
-            return await asyncio.to_thread(fn, self._db)
+            return await self.reachability.call(asyncio.to_thread(fn, self._db))
 
     async def _rows(self, sql: str, *args: object) -> list[tuple[str, ...]]:
         return await self._call(lambda db: db.execute(sql, args).fetchall())

@@ -122,8 +122,14 @@ def discord_pacing(**webhook: float) -> dict[str, dict[str, float]]:
 
 
 async def open_world(
-    tmp_path: Path, *, default_preset: str | None = "rex", fake: FakeDiscordConfig | None = None, **discord: Any
+    tmp_path: Path,
+    *,
+    default_preset: str | None = "rex",
+    fake: FakeDiscordConfig | None = None,
+    storage: dict[str, Any] | None = None,
+    **discord: Any,
 ) -> DiscordWorld:
+    """The world; ``discord`` adds or replaces Discord settings, ``storage`` the storage settings."""
     cai = FakeCharacterAI(characters=CHARACTERS, seed=1)
     await cai.start()
     server = FakeDiscord(fake or fake_config())
@@ -138,7 +144,7 @@ async def open_world(
         "pacing": discord_pacing(),
         **discord,
     }
-    settings = bridge_settings(cai, tmp_path, PRESETS, default_preset, discord=discord_settings)
+    settings = bridge_settings(cai, tmp_path, PRESETS, default_preset, discord=discord_settings, storage=storage or {})
     core = await start_core(settings)
     adapter = DiscordAdapter(settings, core.door)
     await adapter.start()
