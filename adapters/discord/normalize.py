@@ -2,7 +2,7 @@
 
 Text is passed on exactly as written (Markdown, HTML-like tags and all), with mentions of the bot taken out
 and other mentions shown as names; a text of nothing but whitespace and invisible characters (zero-width
-spaces, joiners, fillers) counts as empty.
+spaces, joiners, fillers) counts as empty. Lone UTF-16 surrogates become U+FFFD in every string passed on.
 
 Ids: a guild channel is ``discord:<guild>:<channel>``; a thread keeps its PARENT channel's conversation id and
 carries its own id as ``thread_id`` (so a thread without a binding of its own falls back to its channel's);
@@ -20,7 +20,7 @@ from typing import Any
 import discord
 
 from bot.models import ChatRequest, ReplyTarget
-from bot.text import is_blank
+from bot.text import clean_text, is_blank
 
 PLATFORM = "discord"
 ANSWERED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
@@ -118,7 +118,7 @@ def _take_out(text: str, tokens: list[str]) -> tuple[str, bool]:
 def _close_gaps(text: str) -> str:
     """Each run of taken-out mentions becomes one space, or nothing at the start or end of a line."""
     text = _GAPS.sub(_GAP, text)
-    text = _EDGE_GAPS.sub(r"\1", text).replace(_GAP, " ").strip()
+    text = clean_text(_EDGE_GAPS.sub(r"\1", text).replace(_GAP, " ").strip())
     return "" if is_blank(text) else text  # a message of zero-width characters is an empty one
 
 
@@ -152,7 +152,7 @@ def normalize_message(message: discord.Message, me: BotIdentity) -> ChatRequest 
         conversation_id=place.conversation_id,
         thread_id=place.thread_id,
         user_id=user_key(message.author.id),
-        user_name=message.author.display_name,
+        user_name=clean_text(message.author.display_name),
         is_dm=place.is_dm,
         text=text,
         message_id=message_key(channel.id, message.id),
@@ -196,7 +196,7 @@ def command_name(interaction: discord.Interaction) -> str | None:
     """The name of a slash command interaction's command."""
     data: dict[str, Any] = dict(interaction.data or {})
     name = data.get("name")
-    return name.lower() if isinstance(name, str) else None
+    return clean_text(name).lower() if isinstance(name, str) else None
 
 
 def normalize_interaction(interaction: discord.Interaction, me: BotIdentity) -> ChatRequest | None:
@@ -216,7 +216,7 @@ def normalize_interaction(interaction: discord.Interaction, me: BotIdentity) -> 
         conversation_id=place.conversation_id,
         thread_id=place.thread_id,
         user_id=user_key(user.id),
-        user_name=user.display_name,
+        user_name=clean_text(user.display_name),
         is_dm=place.is_dm,
         text=_close_gaps(text),
         message_id=message_key(channel_id, interaction.id),

@@ -3,7 +3,8 @@
 Entities are read defensively: one that runs past the text is clipped to it, and one that covers nothing or
 cuts a character in half (UTF-16 offsets in the middle of an emoji) is ignored, never a crash. A text with
 nothing visible in it (only whitespace and zero-width or blank characters) becomes the empty text, which
-the adapter answers with a hint instead of asking the character.
+the adapter answers with a hint instead of asking the character. Lone UTF-16 surrogates (JSON escapes such as
+"\\ud800") become U+FFFD in the text and the user's name.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from telegram import Message, MessageEntity
 
 from bot.models import ChatRequest, ReplyTarget
+from bot.text import clean_text
 
 # Letters that render as nothing (Hangul fillers, braille blank); format characters (category Cf: zero width
 # space, joiners, word joiner, byte order mark, direction marks, ...) are found by category.
@@ -104,6 +106,7 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
     text = message.text if message.text is not None else message.caption
     if text is None:
         return None
+    text = clean_text(text)  # keeps UTF-16 lengths, so the entities still fit
     chat = message.chat
     command, text, other_bot = _command(message, text, me)
     if other_bot:
@@ -122,7 +125,7 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
         conversation_id=conversation_id(chat.id),
         thread_id=thread,
         user_id=user_key(message.from_user.id),
-        user_name=message.from_user.full_name,
+        user_name=clean_text(message.from_user.full_name),
         is_dm=chat.type == chat.PRIVATE,
         text=text,
         message_id=message_key(chat.id, message.message_id),
