@@ -20,7 +20,8 @@ MAX_SPEAKER = 80  # characters of a speaker's name (an NPC's name has at most 80
 _CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+# Italics may hold a whole bold run but never half of one (<b><i></b></i> is refused by Telegram).
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)((?:[^*\n<]|<b>[^<]*</b>)+?)(?<=\S)\*(?![\w*])")
 
 
 def markdown_to_html(text: str) -> str:
