@@ -18,10 +18,11 @@ MAX_SPEAKER = 80  # characters of a speaker's name (an NPC's name has at most 80
 
 # Markdown the characters commonly write, rendered as Telegram HTML on the final edit (html mode only).
 _CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_INLINE_CODE = re.compile(r"`([^`\n<]+)`")  # "<" only starts a kept code block (the text is escaped by then)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-# Italics may hold a whole bold run but never half of one (<b><i></b></i> is refused by Telegram).
-_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)((?:[^*\n<]|<b>[^<]*</b>)+?)(?<=\S)\*(?![\w*])")
+# Italics may hold whole bold runs and code but never half of a run (<b><i></b></i> is refused by Telegram).
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)((?:[^*\n<]|<\d+>|<b>(?:[^<]|<\d+>)*?</b>)+?)(?<=\S)\*(?![\w*])")
+_STASHED = re.compile(r"<(\d+)>")
 
 
 def markdown_to_html(text: str) -> str:
@@ -29,15 +30,15 @@ def markdown_to_html(text: str) -> str:
     stash: list[str] = []
 
     def keep(tag: str, body: str) -> str:
-        stash.append(f"<{tag}>{html.escape(body)}</{tag}>")
-        return f"\x00{len(stash) - 1}\x00"
+        stash.append(f"<{tag}>{body}</{tag}>")
+        return f"<{len(stash) - 1}>"  # escaped text holds no "<": no text can pass for a kept code span
 
+    text = html.escape(text, quote=False)
     text = _CODE_BLOCK.sub(lambda m: keep("pre", m.group(1)), text)
     text = _INLINE_CODE.sub(lambda m: keep("code", m.group(1)), text)
-    text = html.escape(text, quote=False)
     text = _BOLD.sub(r"<b>\1</b>", text)
     text = _ITALIC.sub(r"<i>\1</i>", text)
-    return re.sub("\x00(\\d+)\x00", lambda m: stash[int(m.group(1))], text)
+    return _STASHED.sub(lambda m: stash[int(m.group(1))], text)
 
 
 # PTB 22 warns, from inside RetryAfter's own constructor, that retry_after will become a timedelta. We accept
