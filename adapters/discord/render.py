@@ -57,8 +57,9 @@ class Persona:
 
     @property
     def bold_name(self) -> str:
-        """The line put before the text when the bot speaks for the character as itself."""
-        return f"**{escape_markdown(self.name)}**\n" if self.name else ""
+        """The line put before the text when the bot speaks for the character as itself (the name cut to what a
+        webhook would show, so that even a very long name leaves room for the text)."""
+        return f"**{escape_markdown(self.name[:MAX_WEBHOOK_NAME])}**\n" if self.name else ""
 
     @property
     def webhook_name(self) -> str | None:
