@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters that show nothing but are not whitespace or format characters (fillers and blank signs).
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def is_blank(text: str) -> bool:
     """Nothing in ``text`` would show: only whitespace and invisible characters (U+200B and friends)."""
     return all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def clean_text(text: str) -> str:
+    """``text`` made encodable as UTF-8, for every string that enters the core from a platform.
+
+    JSON can carry UTF-16 surrogates as escapes ("\\ud800"), which Python decodes into code points no encoder
+    accepts. A surrogate pair split into two code points becomes its character again; a lone surrogate becomes
+    U+FFFD. The UTF-16 length stays the same, so Telegram's entity offsets still point where they did.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -2,7 +2,7 @@
 
 Text is passed on exactly as written (Markdown, HTML-like tags and all), with mentions of the bot taken out
 and other mentions shown as names; a text of nothing but whitespace and invisible characters (zero-width
-spaces, joiners, fillers) counts as empty.
+spaces, joiners, fillers) counts as empty. Lone UTF-16 surrogates become U+FFFD in every string passed on.
 
 Ids: a guild channel is ``discord:<guild>:<channel>``; a thread keeps its PARENT channel's conversation id and
 carries its own id as ``thread_id`` (so a thread without a binding of its own falls back to its channel's);
@@ -20,17 +20,13 @@ from typing import Any
 import discord
 
 from bot.models import ChatRequest, ReplyTarget
-from bot.text import is_blank
+from bot.text import clean_text, is_blank
 
 PLATFORM = "discord"
 ANSWERED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
-_GAP = "\x00"  # where a mention of the bot was taken out
-_GAPS = re.compile(r"[ \t]*(?:\x00[ \t]*)+")
-_EDGE_GAPS = re.compile(r"(^|\n)\x00|\x00(?=\n|$)")
 _SUBCOMMAND, _SUBCOMMAND_GROUP = 1, 2
-# Characters that show nothing although they are neither whitespace nor format characters (Cf, which holds
-# the zero-width space and joiners, the word joiner, the BOM and the direction marks): the combining
-# grapheme joiner, the Hangul fillers and the blank Braille pattern, favourites for "empty" messages.
+
+
 @dataclass(frozen=True)
 class BotIdentity:
     """Who the bot is: its user id and the ids of its character webhooks (a live set the adapter grows)."""
@@ -94,7 +90,11 @@ def _bot_tokens(message: discord.Message, me: BotIdentity) -> list[str]:
 def readable_text(message: discord.Message, me: BotIdentity) -> tuple[str, bool]:
     """The content with the bot's mention taken out and other mentions shown as names ("<@42>" ->
     "@ann"), and whether the bot was mentioned."""
-    text, mentioned = _take_out(message.content, _bot_tokens(message, me))
+    pieces = _pieces(message.content, _bot_tokens(message, me))
+    return _close_gaps([_named(piece, message, me) for piece in pieces]), len(pieces) > 1
+
+
+def _named(text: str, message: discord.Message, me: BotIdentity) -> str:
     for user in message.mentions:
         if user.id != me.id:
             name = f"@{user.display_name}"
@@ -103,22 +103,23 @@ def readable_text(message: discord.Message, me: BotIdentity) -> tuple[str, bool]
         text = text.replace(f"<@&{role.id}>", f"@{role.name}")
     for channel in message.channel_mentions:
         text = text.replace(f"<#{channel.id}>", f"#{channel.name}")
-    return _close_gaps(text), mentioned
+    return text
 
 
-def _take_out(text: str, tokens: list[str]) -> tuple[str, bool]:
-    found = False
-    for token in tokens:
-        if token in text:
-            found = True
-            text = text.replace(token, _GAP)
-    return text, found
+def _pieces(text: str, tokens: list[str]) -> list[str]:
+    """The text around the bot's mentions (``tokens``): one piece when there is none."""
+    return re.split("|".join(re.escape(token) for token in tokens), text)
 
 
-def _close_gaps(text: str) -> str:
-    """Each run of taken-out mentions becomes one space, or nothing at the start or end of a line."""
-    text = _GAPS.sub(_GAP, text)
-    text = _EDGE_GAPS.sub(r"\1", text).replace(_GAP, " ").strip()
+def _close_gaps(pieces: list[str]) -> str:
+    """The pieces joined again: each run of taken-out mentions becomes one space, or nothing at the start or
+    end of a line."""
+    text = pieces[0]
+    for piece in pieces[1:]:
+        left, right = text.rstrip(" \t"), piece.lstrip(" \t")
+        space = " " if left and right and not left.endswith("\n") and not right.startswith("\n") else ""
+        text = left + space + right
+    text = clean_text(text.strip())
     return "" if is_blank(text) else text  # a message of zero-width characters is an empty one
 
 
@@ -152,7 +153,7 @@ def normalize_message(message: discord.Message, me: BotIdentity) -> ChatRequest 
         conversation_id=place.conversation_id,
         thread_id=place.thread_id,
         user_id=user_key(message.author.id),
-        user_name=message.author.display_name,
+        user_name=clean_text(message.author.display_name),
         is_dm=place.is_dm,
         text=text,
         message_id=message_key(channel.id, message.id),
@@ -196,7 +197,7 @@ def command_name(interaction: discord.Interaction) -> str | None:
     """The name of a slash command interaction's command."""
     data: dict[str, Any] = dict(interaction.data or {})
     name = data.get("name")
-    return name.lower() if isinstance(name, str) else None
+    return clean_text(name).lower() if isinstance(name, str) else None
 
 
 def normalize_interaction(interaction: discord.Interaction, me: BotIdentity) -> ChatRequest | None:
@@ -208,7 +209,7 @@ def normalize_interaction(interaction: discord.Interaction, me: BotIdentity) -> 
         return None
     channel_id = interaction.channel_id
     place = place_of(interaction.channel, channel_id, interaction.guild_id)
-    text, _ = _take_out(command_text(dict(interaction.data or {})), [f"<@{me.id}>", f"<@!{me.id}>"])
+    pieces = _pieces(command_text(dict(interaction.data or {})), [f"<@{me.id}>", f"<@!{me.id}>"])
     user = interaction.user
     target = _target(place, None, interaction=str(interaction.id))
     return ChatRequest(
@@ -216,9 +217,9 @@ def normalize_interaction(interaction: discord.Interaction, me: BotIdentity) -> 
         conversation_id=place.conversation_id,
         thread_id=place.thread_id,
         user_id=user_key(user.id),
-        user_name=user.display_name,
+        user_name=clean_text(user.display_name),
         is_dm=place.is_dm,
-        text=_close_gaps(text),
+        text=_close_gaps(pieces),
         message_id=message_key(channel_id, interaction.id),
         command=name,
         received_at=interaction.created_at,

@@ -34,8 +34,9 @@ MAX_CONTENT = 2000  # characters in one message's content
 MAX_WEBHOOK_NAME = 80
 NO_PINGS = discord.AllowedMentions.none()
 UNKNOWN_WEBHOOK = 10015
-# Discord refuses webhook names containing these words.
-_RESERVED_NAME_PARTS = re.compile(r"(clyd)(e)|(discor)(d)", re.IGNORECASE)
+# Discord refuses webhook names containing these words: a zero-width space goes before their last letter. A
+# zero-width match, so overlapping words ("discordiscord") are all broken up.
+_RESERVED_NAME_PARTS = re.compile(r"(?<=clyd)(?=e)|(?<=discor)(?=d)", re.IGNORECASE)
 
 Speakable = (
     discord.TextChannel
@@ -57,14 +58,15 @@ class Persona:
 
     @property
     def bold_name(self) -> str:
-        """The line put before the text when the bot speaks for the character as itself."""
-        return f"**{escape_markdown(self.name)}**\n" if self.name else ""
+        """The line put before the text when the bot speaks for the character as itself (the name cut to what a
+        webhook would show, so that even a very long name leaves room for the text)."""
+        return f"**{escape_markdown(self.name[:MAX_WEBHOOK_NAME])}**\n" if self.name else ""
 
     @property
     def webhook_name(self) -> str | None:
         if not self.name or not self.name.strip():
             return None
-        name = _RESERVED_NAME_PARTS.sub(lambda m: "\u200b".join(g for g in m.groups() if g), self.name.strip())
+        name = _RESERVED_NAME_PARTS.sub("\u200b", self.name.strip())
         return name[:MAX_WEBHOOK_NAME]
 
 

@@ -32,6 +32,7 @@ from bot.npc import flatten
 from bot.plans import Cast, Say, Skip, Stream
 from bot.ports import EVERYONE
 from bot.router import Route
+from bot.text import clean_text
 from bot.unavailable import STORE_DOWN_CODE
 
 # The acting user of requests about a whole group conversation (reset), where no single user asked.
@@ -50,7 +51,10 @@ class PreparedChat:
 
 
 def chat_request(user_id: str, group_id: str | None, text: str) -> ChatRequest:
-    """A ChatRequest with a fresh message id: every HTTP call is a new message (there are no redeliveries)."""
+    """A ChatRequest with a fresh message id: every HTTP call is a new message (there are no redeliveries). The
+    strings are made UTF-8 encodable (lone surrogates become U+FFFD)."""
+    user_id, text = clean_text(user_id), clean_text(text)
+    group_id = clean_text(group_id) if group_id is not None else None
     conversation = conversation_key(user_id, group_id)
     return ChatRequest(
         platform=PLATFORM,

@@ -3,17 +3,20 @@
 Entities are read defensively: one that runs past the text is clipped to it, and one that covers nothing or
 cuts a character in half (UTF-16 offsets in the middle of an emoji) is ignored, never a crash. A text with
 nothing visible in it (only whitespace and zero-width or blank characters) becomes the empty text, which
-the adapter answers with a hint instead of asking the character.
+the adapter answers with a hint instead of asking the character. Lone UTF-16 surrogates (JSON escapes such as
+"\\ud800") become U+FFFD in the text and the user's name.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import Message, MessageEntity
 
 from bot.models import ChatRequest, ReplyTarget
+from bot.text import clean_text
 
 # Letters that render as nothing (Hangul fillers, braille blank); format characters (category Cf: zero width
 # space, joiners, word joiner, byte order mark, direction marks, ...) are found by category.
@@ -43,57 +46,75 @@ def is_blank(text: str) -> bool:
     return all(char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf" for char in text)
 
 
-def entity_text(text: str, entity: MessageEntity) -> str | None:
-    """The part of ``text`` an entity covers (UTF-16 offsets), clipped to the text; None when it covers
-    nothing or would cut a character in half."""
+def entity_span(text: str, entity: MessageEntity) -> tuple[int, int] | None:
+    """The slice ``[start, end)`` of ``text`` an entity covers (its offsets are UTF-16 units), clipped to the
+    text; None when it covers nothing or would cut a character in half."""
     units = text.encode("utf-16-le")
     start = max(entity.offset, 0)
     end = min(entity.offset + entity.length, len(units) // 2)
     if end <= start:
         return None
     try:
-        return units[start * 2 : end * 2].decode("utf-16-le")
+        before = units[: start * 2].decode("utf-16-le")
+        covered = units[start * 2 : end * 2].decode("utf-16-le")
     except UnicodeDecodeError:
         return None
+    return len(before), len(before) + len(covered)
 
 
-def _command(message: Message, text: str, me: BotIdentity) -> tuple[str | None, str, bool]:
-    """(command, remaining text, addressed to another bot) for a message starting with /command[@bot]."""
-    entities = message.entities or ()
+def entity_text(text: str, entity: MessageEntity) -> str | None:
+    """The part of ``text`` an entity covers (see ``entity_span``)."""
+    span = entity_span(text, entity)
+    return text[span[0] : span[1]] if span is not None else None
+
+
+def _command(entities: Sequence[MessageEntity], text: str, me: BotIdentity) -> tuple[str | None, int, bool]:
+    """(command, where the text after it starts, addressed to another bot) for a text starting with
+    /command[@bot]."""
     first = next((e for e in entities if e.type == MessageEntity.BOT_COMMAND and e.offset == 0), None)
     covered = entity_text(text, first) if first is not None else None
-    words = covered.split(maxsplit=1) if covered else []
-    if not words or not words[0].startswith("/") or len(words[0]) < 2:
-        return None, text, False
-    word = words[0]  # the entity's own text, even if a bad entity runs on past it
+    if not covered or not covered.startswith("/"):
+        return None, 0, False
+    word = covered.split(maxsplit=1)[0]  # the entity's own text, even if a bad entity runs on past it
+    if len(word) < 2:
+        return None, 0, False
     name, _, addressee = word[1:].partition("@")
-    if addressee and addressee.lower() != me.username.lower():
-        return name.lower(), text, True
-    return name.lower(), text[len(word) :].strip(), False
+    return name.lower(), len(word), bool(addressee) and addressee.lower() != me.username.lower()
 
 
-def _mentions(message: Message, text: str, me: BotIdentity) -> list[str]:
-    """The bot's @mentions as written in the text (its username, or a text mention of its id)."""
+def _mentions(entities: Sequence[MessageEntity], text: str, me: BotIdentity) -> list[tuple[int, int]]:
+    """Where the bot is mentioned in the text (its @username, or a text mention of its id), as slices."""
     found = []
-    for entity in message.entities or ():
+    for entity in entities:
         if entity.type not in (MessageEntity.MENTION, MessageEntity.TEXT_MENTION):
             continue
-        covered = entity_text(text, entity)
-        value = covered.strip() if covered else ""
+        span = entity_span(text, entity)
+        if span is None:
+            continue
+        covered = text[span[0] : span[1]]
+        start = span[0] + len(covered) - len(covered.lstrip())
+        value = covered.strip()
         if entity.type == MessageEntity.MENTION:
             value = value.split(maxsplit=1)[0] if value else ""
-            if value[1:].lower() == me.username.lower() and value.startswith("@"):
-                found.append(value)
-        elif value and entity.user is not None and entity.user.id == me.id:
-            found.append(value)
+            if not (value.startswith("@") and value[1:].lower() == me.username.lower()):
+                continue
+        elif not value or entity.user is None or entity.user.id != me.id:
+            continue
+        found.append((start, start + len(value)))
     return found
 
 
-def _without_mentions(text: str, mentions: list[str]) -> str:
-    """The text with the bot's @mentions taken out ("@Bot hello" -> "hello")."""
-    for mention in mentions:
-        text = text.replace(f" {mention} ", " ", 1) if f" {mention} " in text else text.replace(mention, "", 1)
-    return text.strip()
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the slices ``spans`` taken out ("@Bot hello" -> "hello", "hey @Bot you" -> "hey you")."""
+    kept, position = "", 0
+    for start, end in sorted(spans):
+        kept = _joined(kept, text[position:start]) if start > position else kept
+        position = max(position, end)
+    return _joined(kept, text[position:]).strip()
+
+
+def _joined(left: str, right: str) -> str:
+    return left + right[1:] if left.endswith(" ") and right.startswith(" ") else left + right
 
 
 def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
@@ -104,13 +125,15 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
     text = message.text if message.text is not None else message.caption
     if text is None:
         return None
+    text = clean_text(text)  # keeps UTF-16 lengths, so the entities still fit
     chat = message.chat
-    command, text, other_bot = _command(message, text, me)
+    entities = message.entities if message.text is not None else ()  # a caption's entities are not read
+    command, after_command, other_bot = _command(entities, text, me)
     if other_bot:
         return None
-    mentions = _mentions(message, text, me) if message.text is not None else []
-    if mentions:
-        text = _without_mentions(text, mentions)
+    mentions = _mentions(entities, text, me)  # offsets into the text as sent, so before anything is cut
+    if command is not None or mentions:
+        text = _without(text, [(0, after_command), *mentions])
     if is_blank(text):
         text = ""  # e.g. only zero-width characters: nothing for the character to answer
     thread = str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else None
@@ -122,7 +145,7 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
         conversation_id=conversation_id(chat.id),
         thread_id=thread,
         user_id=user_key(message.from_user.id),
-        user_name=message.from_user.full_name,
+        user_name=clean_text(message.from_user.full_name),
         is_dm=chat.type == chat.PRIVATE,
         text=text,
         message_id=message_key(chat.id, message.message_id),

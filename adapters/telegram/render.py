@@ -14,11 +14,15 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.relay import NotModified, RateLimited
 
+MAX_SPEAKER = 80  # characters of a speaker's name (an NPC's name has at most 80, like a Discord webhook's)
+
 # Markdown the characters commonly write, rendered as Telegram HTML on the final edit (html mode only).
 _CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_INLINE_CODE = re.compile(r"`([^`\n<]+)`")  # "<" only starts a kept code block (the text is escaped by then)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+# Italics may hold whole bold runs and code but never half of a run (<b><i></b></i> is refused by Telegram).
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)((?:[^*\n<]|<\d+>|<b>(?:[^<]|<\d+>)*?</b>)+?)(?<=\S)\*(?![\w*])")
+_STASHED = re.compile(r"<(\d+)>")
 
 
 def markdown_to_html(text: str) -> str:
@@ -26,15 +30,15 @@ def markdown_to_html(text: str) -> str:
     stash: list[str] = []
 
     def keep(tag: str, body: str) -> str:
-        stash.append(f"<{tag}>{html.escape(body)}</{tag}>")
-        return f"\x00{len(stash) - 1}\x00"
+        stash.append(f"<{tag}>{body}</{tag}>")
+        return f"<{len(stash) - 1}>"  # escaped text holds no "<": no text can pass for a kept code span
 
+    text = html.escape(text, quote=False)
     text = _CODE_BLOCK.sub(lambda m: keep("pre", m.group(1)), text)
     text = _INLINE_CODE.sub(lambda m: keep("code", m.group(1)), text)
-    text = html.escape(text, quote=False)
     text = _BOLD.sub(r"<b>\1</b>", text)
     text = _ITALIC.sub(r"<i>\1</i>", text)
-    return re.sub("\x00(\\d+)\x00", lambda m: stash[int(m.group(1))], text)
+    return _STASHED.sub(lambda m: stash[int(m.group(1))], text)
 
 
 # PTB 22 warns, from inside RetryAfter's own constructor, that retry_after will become a timedelta. We accept
@@ -45,6 +49,26 @@ warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", cat
 def utf16_length(text: str) -> int:
     """Telegram measures entity offsets and lengths in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def speaker_label(speaker: str | None) -> str | None:
+    """A speaker's name as it starts each message: one line, at most MAX_SPEAKER characters (a name longer than
+    a message must still leave room for the text); None when nothing of it would show."""
+    label = " ".join(speaker.split())[:MAX_SPEAKER] if speaker else ""
+    return label or None
+
+
+def plain_message(speaker: str | None, text: str) -> tuple[str, list[MessageEntity] | None]:
+    """A message as plain text with entities: "<speaker>: <text>", the name in bold."""
+    if speaker is None:
+        return text, None
+    return f"{speaker}: {text}", [MessageEntity(MessageEntity.BOLD, 0, utf16_length(speaker))]
+
+
+def html_message(speaker: str | None, text: str) -> str:
+    """A message in Telegram's HTML mode: the name in bold, the text's Markdown as tags."""
+    name = f"<b>{html.escape(speaker)}</b>: " if speaker else ""
+    return name + markdown_to_html(text)
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -75,18 +99,14 @@ class TelegramReplySink:
         self._reply_to = reply_to
         self._html = final_format == "html"
         self._first = True
-        self._speaker = " ".join(speaker.split()) if speaker else None
+        self._speaker = speaker_label(speaker)
         self._prefix = f"{self._speaker}: " if self._speaker else ""
 
     def _plain(self, text: str) -> tuple[str, list[MessageEntity] | None]:
-        if self._speaker is None:
-            return text, None
-        bold = MessageEntity(MessageEntity.BOLD, 0, utf16_length(self._speaker))
-        return self._prefix + text, [bold]
+        return plain_message(self._speaker, text)
 
     def _html_text(self, text: str) -> str:
-        name = f"<b>{html.escape(self._speaker)}</b>: " if self._speaker else ""
-        return name + markdown_to_html(text)
+        return html_message(self._speaker, text)
 
     @property
     def destination(self) -> str:
