@@ -1,4 +1,4 @@
-"""Small facts about message text that every platform shares."""
+"""Small facts about message text that every platform shares, and how answers show what users typed."""
 
 from __future__ import annotations
 
@@ -11,3 +11,17 @@ _INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 def is_blank(text: str) -> bool:
     """Nothing in ``text`` would show: only whitespace and invisible characters (U+200B and friends)."""
     return all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+SHOWN_MAX = 100  # characters of a user's value an answer shows
+
+
+def clip(value: str, limit: int = SHOWN_MAX) -> str:
+    """A user's value as an answer shows it: one line (its first with text), at most ``limit`` characters,
+    ending in "…" where anything was left out (a 10,000-character preset name is never echoed back whole)."""
+    lines = [line for line in value.splitlines() if line.strip()]
+    shown = lines[0] if lines else value.strip()
+    more = len(lines) > 1
+    if len(shown) > limit or (more and len(shown) >= limit):
+        shown, more = shown[: limit - 1], True
+    return shown + "…" if more else shown
