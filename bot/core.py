@@ -37,6 +37,9 @@ class BridgeOptions(Protocol):
     @property
     def dedupe_ttl(self) -> float: ...
 
+    @property
+    def media_notice_seconds(self) -> float: ...
+
 
 class CoreSettings(Protocol):
     """What the core reads of the settings (``config.settings.Settings`` has it); the core imports no config."""
@@ -85,7 +88,9 @@ class Core:
             conversations=store, bindings=store, catalog=self.catalog, router=self.router, service=self.service,
             binder=self.bindings,
         )  # fmt: skip
-        self.door = Door(self.service, self.npc, self.router, self.admin, book)
+        self.door = Door(
+            self.service, self.npc, self.router, self.admin, book, media_notice_seconds=bridge.media_notice_seconds
+        )
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

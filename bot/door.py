@@ -25,13 +25,15 @@ from bot.npc.service import NO_CAST
 from bot.plans import Cast, Plan, Say, Skip, Stream
 from bot.router import Route, Router
 from bot.service import NO_PRESET, ChatService, ConversationStatus
-from bot.text import is_blank
+from bot.text import clip, is_blank
 
 AdminCheck = Callable[[], Awaitable[bool]]
 
 ADMIN_COMMANDS = frozenset({"preset", "character"})
 CHAT_USAGE = "Usage: /chat <message>"
 NO_TEXT = "✏️ Your message has no text for the character to answer (only text is passed on)."
+ONLY_TEXT = "✏️ I can only read text: photos, stickers, voice messages and files are not passed on to the character."
+MEDIA_NOTICE_SECONDS = 3600.0
 HELP_TEXT = (
     "Talk to the character here.\n"
     "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
@@ -67,8 +69,13 @@ class Door:
         router: Router,
         admin: AdminCommands,
         conversations: ConversationBook,
+        *,
+        media_notice_seconds: float = MEDIA_NOTICE_SECONDS,
     ) -> None:
+        """``media_notice_seconds``: how long after saying it only reads text the door stays quiet about
+        further media in the same place."""
         self.conversations = conversations  # reading and restarting conversations (the HTTP API)
+        self._media_notice_seconds = media_notice_seconds
         self._service = service
         self._npc = npc
         self._router = router
@@ -83,19 +90,32 @@ class Door:
     ) -> Plan:
         """The plan for one platform message. ``is_admin`` asks the platform whether the author administers
         the chat (only called for admin commands)."""
+        if request.edited:  # the character answered the message as it was sent
+            return Skip("edited")
         if not await self._service.first_delivery(request):
             return Skip("redelivered")
         route = await self._router.resolve(request)
         if request.command is not None:
             return await self._command(request, route, ticket, is_admin or _nobody_is_admin)
-        if is_blank(request.text):  # an image, only a mention, zero-width characters: nothing to pass on
-            addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
-            return Say(NO_TEXT, error="invalid") if addressed else Skip("empty")
+        if is_blank(request.text):  # a sticker, only a mention, zero-width characters: nothing to pass on
+            if not (request.is_dm or request.mentions_bot or request.reply_to_bot):
+                return Skip("empty")
+            return await self._no_text(request)
         if route is not None and is_npc_preset(route.preset):
             return self._cast(request, route, ticket)
         if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
             return Skip("not addressed")
         return self._reply(request, route)
+
+    async def _no_text(self, request: ChatRequest) -> Plan:
+        """An addressed message with nothing to pass on. Media (stickers, photos, ...) are answered once a
+        while per place, so a run of stickers gets one answer, not one each."""
+        if not request.has_media:
+            return Say(NO_TEXT, error="invalid")
+        place = Notice(request.platform, "media", request.conversation_key)
+        if await self._service.first_time(place, self._media_notice_seconds):
+            return Say(ONLY_TEXT, error="invalid")
+        return Skip("media again")
 
     async def preset_names(self, prefix: str) -> list[str]:
         """Preset names starting with ``prefix``, for autocomplete."""
@@ -166,7 +186,7 @@ class Door:
                 )
             case _:
                 if request.is_dm:
-                    return Say(f"I don't know /{command}. Try /help.", error="invalid")
+                    return Say(f"I don't know /{clip(str(command))}. Try /help.", error="invalid")
                 return Skip("unknown command")
 
     async def _speaker_now(self, request: ChatRequest) -> Speaker | None:

@@ -12,12 +12,16 @@ import unicodedata
 from dataclasses import dataclass
 
 from telegram import Message, MessageEntity
+from telegram.constants import MessageAttachmentType
 
 from bot.models import ChatRequest, ReplyTarget
 
 # Letters that render as nothing (Hangul fillers, braille blank); format characters (category Cf: zero width
 # space, joiners, word joiner, byte order mark, direction marks, ...) are found by category.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+# What a user can send besides text (photos, stickers, voice, files, polls, locations, ...); a payment is no
+# user's content (and asking python-telegram-bot's effective_attachment about one warns).
+_MEDIA = tuple(kind.value for kind in MessageAttachmentType if kind is not MessageAttachmentType.SUCCESSFUL_PAYMENT)
 
 
 @dataclass(frozen=True)
@@ -96,14 +100,22 @@ def _without_mentions(text: str, mentions: list[str]) -> str:
     return text.strip()
 
 
+def has_media(message: Message) -> bool:
+    """The message carries something besides text: a photo, sticker, voice message, file, poll, ..."""
+    return any(getattr(message, kind, None) for kind in _MEDIA)
+
+
 def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
-    """The ChatRequest for a user's text message, or None when there is nothing for the bot (no text, a
-    command for another bot, a message from a bot)."""
+    """The ChatRequest for a user's message (its text, or a caption; media alone give the empty text), or None
+    when there is nothing for the bot (a service message, a command for another bot, a message from a bot).
+    An edited message is marked ``edited``."""
     if message.from_user is None or message.from_user.is_bot:
         return None
+    media = has_media(message)
     text = message.text if message.text is not None else message.caption
-    if text is None:
+    if text is None and not media:
         return None
+    text = text or ""
     chat = message.chat
     command, text, other_bot = _command(message, text, me)
     if other_bot:
@@ -132,6 +144,8 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
         ),
         mentions_bot=bool(mentions),
         command=command,
+        has_media=media,
+        edited=message.edit_date is not None,
         received_at=message.date,
         target=ReplyTarget(platform="telegram", chat=str(chat.id), thread=thread, reply_to=str(message.message_id)),
     )
