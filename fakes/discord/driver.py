@@ -82,10 +82,12 @@ class FakeDriver(FakeCore):
         """The author edits their message (MESSAGE_UPDATE, as Discord sends it)."""
         return await self.edit_message(message, content=content)
 
-    async def dm(self, user: UserRef, content: str) -> StoredMessage:
+    async def dm(
+        self, user: UserRef, content: str, *, files: Sequence[str] = (), stickers: Sequence[str] = ()
+    ) -> StoredMessage:
         """A user writes to the bot in a DM (the DM channel is opened on first use)."""
         author = self.resolve_user(user)
-        return await self.post_message(self.world.open_dm(author), author_id=author.id, content=content)
+        return await self.user_sends(self.world.open_dm(author), author, content, files=files, stickers=stickers)
 
     async def create_thread(self, parent: ChannelRef, name: str, owner: UserRef) -> Channel:
         thread = self.world.add_thread(self.resolve_channel(parent), name, self.resolve_user(owner))

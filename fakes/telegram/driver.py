@@ -216,12 +216,16 @@ class Driver(Recorder):
             chat, chat.allocate_message_id(), user, [now_revision(text, entities, None)],
             reply_to=replied, thread_id=thread_id, is_topic_message=thread_id is not None,
         )
+        self._wrote_to_bot(chat, user)
+        self._deliver(self.world.store(message), "message")
+        return message
+
+    def _wrote_to_bot(self, chat: Chat, user: User) -> None:
+        """Writing to a bot in private starts (or unblocks) it for that user."""
         if chat.type == "private":
             bot = self.bot(chat.bot_id)
             bot.started_by.add(user.id)
             bot.blocked_by.discard(user.id)
-        self._deliver(self.world.store(message), "message")
-        return message
 
     def user_sends_media(
         self,
@@ -245,6 +249,7 @@ class Driver(Recorder):
             chat, message_id, user, [now_revision(text, entities, None)], reply_to=self._replied(chat, reply_to),
             media=media_fields(kind, message_id),
         )
+        self._wrote_to_bot(chat, user)
         self._deliver(self.world.store(message), "message")
         return message
 
