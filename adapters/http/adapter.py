@@ -13,6 +13,7 @@ from adapters.http.errors import error_middleware
 from adapters.http.handlers import OPENAPI_DOCUMENT, ChatApi
 from adapters.http.openapi import build_document
 from adapters.http.routes import ROUTES, add_routes, public_route_names
+from adapters.http.server_log import SERVER_LOGGER, MalformedRequests
 from bot.door import Door
 from bot.errors import StartupError
 from config.settings import HttpApiSettings, Settings
@@ -84,6 +85,7 @@ class HttpAdapter:
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._malformed = MalformedRequests()
 
     async def start(self) -> None:
         app = build_app(
@@ -93,6 +95,7 @@ class HttpAdapter:
             rate_window=self._rate_window,
             upstream_retry_after=self._upstream_retry_after,
         )
+        logging.getLogger(SERVER_LOGGER).addFilter(self._malformed)
         runner = web.AppRunner(app, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         site = web.TCPSite(runner, self._settings.host, self._settings.port)
@@ -100,6 +103,7 @@ class HttpAdapter:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
+            logging.getLogger(SERVER_LOGGER).removeFilter(self._malformed)
             raise StartupError(
                 f"the HTTP API cannot listen on {self._settings.host}:{self._settings.port}: {exc.strerror or exc}"
             ) from None
@@ -111,6 +115,7 @@ class HttpAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        logging.getLogger(SERVER_LOGGER).removeFilter(self._malformed)
 
     @property
     def port(self) -> int:
