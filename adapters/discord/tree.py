@@ -19,6 +19,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.discord.commands import AnyCommand
+
 log = logging.getLogger("charbridge.discord")
 
 OUT_OF_DATE = "⚠️ This command is out of date (Discord is still updating its list). Try again in a minute."
@@ -27,8 +29,6 @@ _SUBCOMMAND, _SUBCOMMAND_GROUP = 1, 2
 _CHAT_INPUT = 1
 _STRING, _INTEGER, _BOOLEAN, _NUMBER = 3, 4, 5, 10
 _ENTITY_TYPES = frozenset({6, 7, 8, 9, 11})  # user, channel, role, mentionable, attachment: a snowflake string
-
-AnyCommand = app_commands.Command[Any, ..., Any] | app_commands.Group
 
 
 @dataclass(frozen=True)
