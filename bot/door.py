@@ -1,8 +1,8 @@
 """The core's one door: every incoming platform message enters here, on every platform, in the same order.
 
-``Door.handle`` drops redeliveries, resolves the route once, decides whether and how to answer (bot commands,
-DMs, mentions, replies, the preset's trigger), chooses the single-character or the NPC way, and hands the adapter
-one plan (``bot.plans``) to render. Adapters only normalise, render and wire their SDK::
+``Door.handle`` drops edits and redeliveries, resolves the route once, decides whether and how to answer (bot
+commands, DMs, mentions, replies, the preset's trigger, media once a while), chooses the single-character or the
+NPC way, and hands the adapter one plan (``bot.plans``) to render. Adapters only normalise, render and wire their SDK::
 
     ticket = door.arrive(request.conversation_id)   # synchronous, before any await
     try:
