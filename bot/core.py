@@ -38,6 +38,9 @@ class BridgeOptions(Protocol):
     @property
     def dedupe_ttl(self) -> float: ...
 
+    @property
+    def media_notice_seconds(self) -> float: ...
+
 
 class StorageOptions(Protocol):
     """What the core reads of the storage settings: how it answers while the store is unreachable."""
@@ -100,7 +103,10 @@ class Core:
             binder=self.bindings,
         )  # fmt: skip
         outage = OutageNotices(settings.storage.outage_notice_every, settings.storage.outage_retry_after)
-        self.door = Door(self.service, self.npc, self.router, self.admin, book, outage)
+        self.door = Door(
+            self.service, self.npc, self.router, self.admin, book, outage,
+            media_notice_seconds=bridge.media_notice_seconds,
+        )  # fmt: skip
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

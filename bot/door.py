@@ -1,10 +1,10 @@
 """The core's one door: every incoming platform message enters here, on every platform, in the same order.
 
-``Door.handle`` drops redeliveries, resolves the route once, decides whether and how to answer (bot commands,
-DMs, mentions, replies, the preset's trigger), chooses the single-character or the NPC way, and hands the adapter
-one plan (``bot.plans``) to render. When the state store cannot be reached meanwhile, the plan is a short
-"temporarily unavailable" notice, at most once a while per conversation (``bot.unavailable``). Adapters only
-normalise, render and wire their SDK::
+``Door.handle`` drops edits and redeliveries, resolves the route once, decides whether and how to answer (bot
+commands, DMs, mentions, replies, the preset's trigger, media once a while), chooses the single-character or the
+NPC way, and hands the adapter one plan (``bot.plans``) to render. When the state store cannot be reached meanwhile,
+the plan is a short "temporarily unavailable" notice, at most once a while per conversation (``bot.unavailable``).
+Adapters only normalise, render and wire their SDK::
 
     ticket = door.arrive(request.conversation_id)   # synchronous, before any await
     try:
@@ -28,7 +28,7 @@ from bot.plans import Cast, Plan, Say, Skip, Stream
 from bot.ports import StoreUnavailable
 from bot.router import Route, Router
 from bot.service import NO_PRESET, ChatService, ConversationStatus
-from bot.text import is_blank
+from bot.text import clip, is_blank
 from bot.unavailable import OutageNotices
 
 AdminCheck = Callable[[], Awaitable[bool]]
@@ -36,6 +36,8 @@ AdminCheck = Callable[[], Awaitable[bool]]
 ADMIN_COMMANDS = frozenset({"preset", "character"})
 CHAT_USAGE = "Usage: /chat <message>"
 NO_TEXT = "✏️ Your message has no text for the character to answer (only text is passed on)."
+ONLY_TEXT = "✏️ I can only read text: photos, stickers, voice messages and files are not passed on to the character."
+MEDIA_NOTICE_SECONDS = 3600.0
 HELP_TEXT = (
     "Talk to the character here.\n"
     "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
@@ -72,9 +74,14 @@ class Door:
         admin: AdminCommands,
         conversations: ConversationBook,
         outage: OutageNotices | None = None,
+        *,
+        media_notice_seconds: float = MEDIA_NOTICE_SECONDS,
     ) -> None:
+        """``media_notice_seconds``: how long after saying it only reads text the door stays quiet about
+        further media in the same place."""
         self.conversations = conversations  # reading and restarting conversations (the HTTP API)
         self.outage = outage or OutageNotices()  # what users hear while the store is unreachable, how often
+        self._media_notice_seconds = media_notice_seconds
         self._service = service
         self._npc = npc
         self._router = router
@@ -107,19 +114,32 @@ class Door:
         return Skip("the store is unreachable; told this conversation already", notice=notice)
 
     async def _handle(self, request: ChatRequest, ticket: Ticket | None, is_admin: AdminCheck) -> Plan:
+        if request.edited:  # the character answered the message as it was sent
+            return Skip("edited")
         if not await self._service.first_delivery(request):
             return Skip("redelivered")
         route = await self._router.resolve(request)
         if request.command is not None:
             return await self._command(request, route, ticket, is_admin)
-        if is_blank(request.text):  # an image, only a mention, zero-width characters: nothing to pass on
-            addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
-            return Say(NO_TEXT, error="invalid") if addressed else Skip("empty")
+        if is_blank(request.text):  # a sticker, only a mention, zero-width characters: nothing to pass on
+            if not (request.is_dm or request.mentions_bot or request.reply_to_bot):
+                return Skip("empty")
+            return await self._no_text(request)
         if route is not None and is_npc_preset(route.preset):
             return self._cast(request, route, ticket)
         if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
             return Skip("not addressed")
         return self._reply(request, route)
+
+    async def _no_text(self, request: ChatRequest) -> Plan:
+        """An addressed message with nothing to pass on. Media (stickers, photos, ...) are answered once a
+        while per place, so a run of stickers gets one answer, not one each."""
+        if not request.has_media:
+            return Say(NO_TEXT, error="invalid")
+        place = Notice(request.platform, "media", request.conversation_key)
+        if await self._service.first_time(place, self._media_notice_seconds):
+            return Say(ONLY_TEXT, error="invalid")
+        return Skip("media again")
 
     async def preset_names(self, prefix: str) -> list[str]:
         """Preset names starting with ``prefix``, for autocomplete (none while the store is unreachable)."""
@@ -197,7 +217,7 @@ class Door:
                 )
             case _:
                 if request.is_dm:
-                    return Say(f"I don't know /{command}. Try /help.", error="invalid")
+                    return Say(f"I don't know /{clip(str(command))}. Try /help.", error="invalid")
                 return Skip("unknown command")
 
     async def _speaker_now(self, request: ChatRequest) -> Speaker | None:

@@ -54,6 +54,8 @@ class ChatRequest(BaseModel):
     reply_to_bot: bool = False  # the answered message is the bot's (or one of its characters')
     mentions_bot: bool = False
     command: str | None = None  # "chat", "reset", ... when the message is a bot command
+    has_media: bool = False  # it carries a photo, sticker, voice message, file, ... (never passed on)
+    edited: bool = False  # an edit of an earlier message (its new text), not a new message
     received_at: datetime = Field(default_factory=utcnow)
     target: ReplyTarget
 

@@ -1,4 +1,4 @@
-"""Small facts about message text that every platform shares."""
+"""Small facts about message text that every platform shares, and how answers show what users typed."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def clean_text(text: str) -> str:
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+SHOWN_MAX = 100  # characters of a user's value an answer shows
+
+
+def clip(value: str, limit: int = SHOWN_MAX) -> str:
+    """A user's value as an answer shows it: one line (its first with text), at most ``limit`` characters,
+    ending in "…" where anything was left out (a 10,000-character preset name is never echoed back whole)."""
+    lines = [line for line in value.splitlines() if line.strip()]
+    shown = lines[0] if lines else value.strip()
+    more = len(lines) > 1
+    if len(shown) > limit or (more and len(shown) >= limit):
+        shown, more = shown[: limit - 1], True
+    return shown + "…" if more else shown

@@ -31,6 +31,8 @@ class BridgeSettings(Section):
     owners: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     dedupe_ttl: float = Field(default=86400.0, gt=0)
+    # After telling a chat it only reads text (a sticker, a photo), stay quiet about media there this long.
+    media_notice_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("owners")
     @classmethod

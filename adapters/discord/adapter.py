@@ -22,6 +22,7 @@ from adapters.discord.commands import EPHEMERAL_COMMANDS, chat_commands, is_plat
 from adapters.discord.interaction import InteractionAck
 from adapters.discord.normalize import BotIdentity, normalize_interaction, normalize_message, place_of
 from adapters.discord.speech import Speech
+from adapters.discord.tree import answer_refusal
 from adapters.discord.webhooks import webhook_parent
 from bot.door import Door
 from bot.errors import StartupError
@@ -35,6 +36,7 @@ PRIVILEGED_INTENTS = (
     "Discord refused the Message Content intent: enable 'Message Content Intent' for the bot in the "
     "developer portal (Applications → your app → Bot → Privileged Gateway Intents)"
 )
+NOWHERE = "⚠️ This command cannot be used here."
 
 
 class DiscordAdapter:
@@ -59,7 +61,10 @@ class DiscordAdapter:
         self._shutdown_grace = shutdown_grace
         self._endpoints = Endpoints(config.api_base, config.gateway_url)
         options = {"guild_ready_timeout": config.guild_ready_timeout, **(client_options or {})}
-        self._client = BridgeClient(on_message=self._on_message, on_setup=self._on_setup, **options)
+        # An edit goes through the door like a message (the normaliser marks it edited; the door decides).
+        self._client = BridgeClient(
+            on_message=self._on_message, on_edit=self._on_message, on_setup=self._on_setup, **options
+        )
         for command in [*chat_commands(self._on_command), *admin_commands(self._on_command, door.preset_names)]:
             self._client.tree.add_command(command)
         self._speech = Speech(
@@ -163,7 +168,8 @@ class DiscordAdapter:
         ephemeral: bool | None = None,
     ) -> None:
         request = normalize_interaction(interaction, self._identity)
-        if request is None:
+        if request is None:  # no channel to answer in: the user still gets an answer
+            await answer_refusal(interaction, NOWHERE)
             return
         if command is not None:
             request = request.model_copy(update={"command": command, "text": text or ""})

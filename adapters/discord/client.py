@@ -1,5 +1,5 @@
-"""The discord.py client: intents, the REST and gateway endpoints from the settings, and the two events the
-adapter needs (messages, and the setup hook that syncs the slash commands)."""
+"""The discord.py client: intents, the REST and gateway endpoints from the settings, and the events the adapter
+needs (messages and their edits, and the setup hook that syncs the slash commands)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.render import NO_PINGS
+from adapters.discord.tree import CANNOT_RUN, BridgeTree, answer_refusal
 
 log = logging.getLogger("charbridge.discord")
 
@@ -58,15 +59,17 @@ class BridgeClient(discord.Client):
         *,
         on_message: MessageHandler,
         on_setup: Callable[[], Awaitable[None]],
+        on_edit: MessageHandler | None = None,
         **options: Any,
     ) -> None:
         options["allowed_mentions"] = NO_PINGS
         # The bridge never joins voice, so discord.py's warnings about missing voice libraries are only noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=bridge_intents(), **options)
-        self.tree: app_commands.CommandTree[BridgeClient] = app_commands.CommandTree(self)
+        self.tree = BridgeTree(self)
         self.tree.error(self._on_command_error)
         self._handle_message = on_message
+        self._handle_edit = on_edit
         self._setup = on_setup
 
     async def setup_hook(self) -> None:
@@ -75,9 +78,21 @@ class BridgeClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         await self._handle_message(message)
 
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Every edit, cached message or not. Discord also sends MESSAGE_UPDATE when it adds a link preview to
+        a message nobody edited: those are no edits."""
+        if self._handle_edit is not None and payload.message.edited_at is not None:
+            await self._handle_edit(payload.message)
+
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("Discord event %s failed", event_method)
 
     async def _on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        name = interaction.command.name if interaction.command is not None else "?"
-        log.error("slash command /%s failed", name, exc_info=error.__cause__ or error)
+        """What the tree's check let through and still failed: our own bug (logged whole), or data discord.py
+        could not take (one line). Either way the user gets an answer."""
+        name = interaction.command.qualified_name if interaction.command is not None else "?"
+        if isinstance(error, app_commands.CommandInvokeError):
+            log.error("slash command /%s failed", name, exc_info=error.original)
+        else:
+            log.warning("slash command /%s not run: %s", name, error)
+        await answer_refusal(interaction, CANNOT_RUN)

@@ -132,10 +132,15 @@ def _replied(message: discord.Message) -> discord.Message | None:
     return reference.cached_message
 
 
+def has_media(message: discord.Message) -> bool:
+    """The message carries something besides text: files (pictures, voice messages), stickers, a poll."""
+    return bool(message.attachments or message.stickers or message.poll is not None)
+
+
 def normalize_message(message: discord.Message, me: BotIdentity) -> ChatRequest | None:
     """The ChatRequest for a user's message, or None when it is nothing for the bot: the bot's own
     messages, its webhooks' (and any other bot's or webhook's, so bots never talk in loops), system
-    messages."""
+    messages. A message that was edited (the new version, from a MESSAGE_UPDATE) is marked ``edited``."""
     if message.author.bot or message.webhook_id is not None:
         return None
     if message.type not in ANSWERED_TYPES:
@@ -160,6 +165,8 @@ def normalize_message(message: discord.Message, me: BotIdentity) -> ChatRequest 
         reply_to_id=reply_to_id,
         reply_to_bot=replied is not None and me.wrote(replied),
         mentions_bot=mentioned,
+        has_media=has_media(message),
+        edited=message.edited_at is not None,
         received_at=message.created_at,
         target=_target(place, str(message.id)),
     )

@@ -13,6 +13,7 @@ from adapters.http.errors import STORE_RETRY_AFTER, error_middleware
 from adapters.http.handlers import OPENAPI_DOCUMENT, ChatApi
 from adapters.http.openapi import build_document
 from adapters.http.routes import ROUTES, add_routes, public_route_names
+from adapters.http.server_log import SERVER_LOGGER, MalformedRequests
 from bot.door import Door
 from bot.errors import StartupError
 from config.settings import HttpApiSettings, Settings
@@ -85,6 +86,7 @@ class HttpAdapter:
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._malformed = MalformedRequests()
 
     async def start(self) -> None:
         app = build_app(
@@ -94,6 +96,7 @@ class HttpAdapter:
             rate_window=self._rate_window,
             upstream_retry_after=self._upstream_retry_after,
         )
+        logging.getLogger(SERVER_LOGGER).addFilter(self._malformed)
         # aiohttp's keep-alive timer runs from the moment a connection opens (or its last response ends) until a
         # whole request has arrived, so it also bounds clients that send their headers slowly.
         runner = web.AppRunner(
@@ -105,6 +108,7 @@ class HttpAdapter:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
+            logging.getLogger(SERVER_LOGGER).removeFilter(self._malformed)
             raise StartupError(
                 f"the HTTP API cannot listen on {self._settings.host}:{self._settings.port}: {exc.strerror or exc}"
             ) from None
@@ -116,6 +120,7 @@ class HttpAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        logging.getLogger(SERVER_LOGGER).removeFilter(self._malformed)
 
     @property
     def port(self) -> int:

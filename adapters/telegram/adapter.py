@@ -33,6 +33,8 @@ COMMANDS = [
     BotCommand("character", "Admins: bind a character by its id"),
     BotCommand("npc", "Where several characters are cast: /npc <name> <message>"),
 ]
+ALLOWED_UPDATES = ["message", "edited_message"]
+UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
 
 
 class TelegramAdapter:
@@ -51,7 +53,8 @@ class TelegramAdapter:
             .concurrent_updates(True)
             .build()
         )
-        self._app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION | filters.COMMAND, self._on_update))
+        # Every message and edit goes to the normaliser and the core's door, which decide what is answered.
+        self._app.add_handler(MessageHandler(UPDATES, self._on_update))
         self._policies = {
             "private": PacingPolicy.telegram_private().with_overrides(config.pacing.get("private", {})),
             "group": PacingPolicy.telegram_group().with_overrides(config.pacing.get("group", {})),
@@ -77,10 +80,10 @@ class TelegramAdapter:
             await updater.start_webhook(
                 listen=config.webhook_listen, port=config.webhook_port, webhook_url=config.webhook_url,
                 url_path=urlsplit(config.webhook_url).path.lstrip("/"), secret_token=secret,
-                allowed_updates=["message"],
+                allowed_updates=ALLOWED_UPDATES,
             )  # fmt: skip
         else:
-            await updater.start_polling(allowed_updates=["message"])
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         log.info("Telegram bot @%s is running (%s)", self._me.username, config.mode)
 
     async def stop(self) -> None:

@@ -9,18 +9,18 @@ the adapter answers with a hint instead of asking the character. Lone UTF-16 sur
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import Message, MessageEntity
+from telegram.constants import MessageAttachmentType
 
 from bot.models import ChatRequest, ReplyTarget
-from bot.text import clean_text
+from bot.text import clean_text, is_blank
 
-# Letters that render as nothing (Hangul fillers, braille blank); format characters (category Cf: zero width
-# space, joiners, word joiner, byte order mark, direction marks, ...) are found by category.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+# What a user can send besides text (photos, stickers, voice, files, polls, locations, ...); a payment is no
+# user's content (and asking python-telegram-bot's effective_attachment about one warns).
+_MEDIA = tuple(kind.value for kind in MessageAttachmentType if kind is not MessageAttachmentType.SUCCESSFUL_PAYMENT)
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,6 @@ def user_key(user_id: int) -> str:
 
 def message_key(chat_id: int, message_id: int) -> str:
     return f"telegram:{chat_id}:{message_id}"
-
-
-def is_blank(text: str) -> bool:
-    """Nothing visible: only whitespace, format characters (zero width and the like) and blank letters."""
-    return all(char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf" for char in text)
 
 
 def entity_span(text: str, entity: MessageEntity) -> tuple[int, int] | None:
@@ -117,15 +112,22 @@ def _joined(left: str, right: str) -> str:
     return left + right[1:] if left.endswith(" ") and right.startswith(" ") else left + right
 
 
+def has_media(message: Message) -> bool:
+    """The message carries something besides text: a photo, sticker, voice message, file, poll, ..."""
+    return any(getattr(message, kind, None) for kind in _MEDIA)
+
+
 def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
-    """The ChatRequest for a user's text message, or None when there is nothing for the bot (no text, a
-    command for another bot, a message from a bot)."""
+    """The ChatRequest for a user's message (its text, or a caption; media alone give the empty text), or None
+    when there is nothing for the bot (a service message, a command for another bot, a message from a bot).
+    An edited message is marked ``edited``."""
     if message.from_user is None or message.from_user.is_bot:
         return None
+    media = has_media(message)
     text = message.text if message.text is not None else message.caption
-    if text is None:
+    if text is None and not media:
         return None
-    text = clean_text(text)  # keeps UTF-16 lengths, so the entities still fit
+    text = clean_text(text or "")  # keeps UTF-16 lengths, so the entities still fit
     chat = message.chat
     entities = message.entities if message.text is not None else ()  # a caption's entities are not read
     command, after_command, other_bot = _command(entities, text, me)
@@ -155,6 +157,8 @@ def normalize_message(message: Message, me: BotIdentity) -> ChatRequest | None:
         ),
         mentions_bot=bool(mentions),
         command=command,
+        has_media=media,
+        edited=message.edit_date is not None,
         received_at=message.date,
         target=ReplyTarget(platform="telegram", chat=str(chat.id), thread=thread, reply_to=str(message.message_id)),
     )

@@ -21,6 +21,7 @@ from bot.npc import MAX_CAST, cast_line
 from bot.npc.cast import by_id, by_name
 from bot.ports import AuditLog, PresetStore
 from bot.presets import PresetCatalog
+from bot.text import clip
 from bot.upstream.base import Upstream
 
 # (request, preset name, role, verb) -> why this admin may not change the preset, or None
@@ -94,7 +95,8 @@ class CastEditor:
         gone = by_name(preset.npcs, command.npc_name) or by_id(preset.npcs, command.npc_name)
         if gone is None:
             names = ", ".join(n.name for n in preset.npcs) or "nobody"
-            return failed(f"{preset.name} has no cast member '{command.npc_name}' (cast: {names}).\nUsage: {usage}")
+            missing = clip(command.npc_name)
+            return failed(f"{preset.name} has no cast member '{missing}' (cast: {names}).\nUsage: {usage}")
         rest = [n for n in preset.npcs if n.character_id != gone.character_id]
         character_id = rest[0].character_id if rest else gone.character_id
         updated = preset.model_copy(update={"npcs": rest, "character_id": character_id})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.text import clip
 from bot.upstream.base import CharacterInfo, ErrorCode, Upstream, UpstreamError
 
 _UNKNOWN = {ErrorCode.NOT_FOUND, ErrorCode.INVALID}
@@ -29,7 +30,7 @@ async def look_up(upstreams: Mapping[str, Upstream], backend: str, character_id:
         return await upstream.character_info(character_id)
     except UpstreamError as exc:
         if exc.code in _UNKNOWN:
-            raise LookupFailed(f"{backend} has no character '{character_id}'.", unknown_character=True) from None
+            raise LookupFailed(f"{backend} has no character '{clip(character_id)}'.", unknown_character=True) from None
         raise LookupFailed(
             f"{backend} could not be reached to check the character ({exc.user_message}); nothing changed, "
             "please try again later.",

@@ -14,6 +14,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, TypeAdapter, ValidationE
 
 from bot.models import Preset
 from bot.relay.policy import PacingPolicy
+from bot.text import clip
 
 EDITABLE_KEYS = ("display_name", "avatar_url", "greeting", "trigger", "scope")
 PACING_PREFIX = "pacing."
@@ -41,7 +42,7 @@ class PresetChange(BaseModel):
     value: str | bool | float | None
 
     def describe(self) -> str:
-        return f"{self.key}={RESET_WORD if self.value is None else self.value}"
+        return f"{self.key}={RESET_WORD if self.value is None else clip(str(self.value))}"
 
 
 def pacing_fields() -> list[str]:
@@ -55,7 +56,7 @@ def parse_change(key: str, raw: str) -> PresetChange:
     if key.startswith(PACING_PREFIX):
         return _pacing_change(key, raw)
     if key not in EDITABLE_KEYS:
-        raise OptionError(f"unknown key '{key}' (keys: {', '.join(EDITABLE_KEYS)}, {PACING_PREFIX}<field>)")
+        raise OptionError(f"unknown key '{clip(key)}' (keys: {', '.join(EDITABLE_KEYS)}, {PACING_PREFIX}<field>)")
     if raw.lower() == RESET_WORD:
         return PresetChange(key=key, value=None)
     try:
@@ -76,7 +77,7 @@ def parse_change(key: str, raw: str) -> PresetChange:
 def _pacing_change(key: str, raw: str) -> PresetChange:
     field = key[len(PACING_PREFIX) :]
     if field not in PacingPolicy.model_fields:
-        raise OptionError(f"unknown pacing field '{field}'; known: {', '.join(pacing_fields())}")
+        raise OptionError(f"unknown pacing field '{clip(field)}'; known: {', '.join(pacing_fields())}")
     if raw.lower() == RESET_WORD:
         return PresetChange(key=key, value=None)
     try:

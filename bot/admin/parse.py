@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.admin.options import KEYS_HELP, MAX_DISPLAY_NAME, OptionError, PresetChange, one_line, parse_change
 from bot.models import PRESET_NAME_PATTERN, Preset
+from bot.text import clip
 
 USAGE: dict[str, str] = {
     "list": "/preset list",
@@ -177,7 +178,7 @@ def parse(command: str, args: str) -> AdminCommand:
         _expect_count(tokens, 1, 1, "character", "give exactly one character id")
         return BindCharacter(character_id=character_id(tokens[0], USAGE["character"]))
     if name != "preset":
-        raise CommandError(f"unknown command '/{name}'", full_usage())
+        raise CommandError(f"unknown command '/{clip(name)}'", full_usage())
     words = args.split()
     tokens = tokenize(args, USAGE.get(words[0].lower(), full_usage()) if words else full_usage())
     if not tokens or tokens[0].lower() == "help":
@@ -185,7 +186,7 @@ def parse(command: str, args: str) -> AdminCommand:
     sub, rest = tokens[0].lower(), tokens[1:]
     parser = _SUBCOMMANDS.get(sub)
     if parser is None:
-        raise CommandError(f"unknown subcommand '{sub}'", full_usage())
+        raise CommandError(f"unknown subcommand '{clip(sub)}'", full_usage())
     return parser(rest)
 
 
@@ -193,7 +194,7 @@ def preset_name(raw: str, usage: str) -> str:
     name = raw.lower()
     if not _NAME.match(name):
         raise CommandError(
-            f"'{raw}' is not a valid preset name (lowercase letters, digits, - and _; up to 32)", usage
+            f"'{clip(raw)}' is not a valid preset name (lowercase letters, digits, - and _; up to 32)", usage
         )
     return name
 
@@ -202,7 +203,7 @@ def character_id(raw: str, usage: str) -> str:
     """A character id, or the character's page address on character.ai (the id is taken from it)."""
     candidate = _id_from_url(raw) if raw.lower().startswith(("http://", "https://")) else raw
     if candidate is None or not _UPSTREAM_ID.match(candidate):
-        raise CommandError(f"'{raw}' is not a valid character id", usage)
+        raise CommandError(f"'{clip(raw)}' is not a valid character id", usage)
     return candidate
 
 
@@ -236,7 +237,7 @@ def _parse_use(rest: list[str]) -> AdminCommand:
     chat_id = None
     if len(rest) == 2:
         if not _UPSTREAM_ID.match(rest[1]):
-            raise CommandError(f"'{rest[1]}' is not a valid chat id", usage)
+            raise CommandError(f"'{clip(rest[1])}' is not a valid chat id", usage)
         chat_id = rest[1]
     return UsePreset(name=preset_name(rest[0], usage), chat_id=chat_id)
 
@@ -254,7 +255,7 @@ def _parse_create(rest: list[str]) -> AdminCommand:
     for option in rest[2:]:
         key, equals, value = option.partition("=")
         if not equals or not key:
-            raise CommandError(f"'{option}' is not a key=value option", usage)
+            raise CommandError(f"'{clip(option)}' is not a key=value option", usage)
         try:
             changes.append(parse_change(key, value))
         except OptionError as exc:
@@ -283,7 +284,7 @@ def _parse_delete(rest: list[str]) -> AdminCommand:
     _expect_count(rest, 1, 2, "delete", "give one preset name, and 'force' to delete it while bound")
     force = len(rest) == 2
     if force and rest[1].lower() not in _FORCE_WORDS:
-        raise CommandError(f"unexpected '{rest[1]}' (only 'force' may follow the name)", usage)
+        raise CommandError(f"unexpected '{clip(rest[1])}' (only 'force' may follow the name)", usage)
     return DeletePreset(name=preset_name(rest[0], usage), force=force)
 
 
@@ -297,7 +298,8 @@ def _parse_history(rest: list[str]) -> AdminCommand:
         elif token.isdigit() and limit is None and 1 <= int(token) <= HISTORY_MAX:
             limit = int(token)
         else:
-            raise CommandError(f"unexpected '{token}' (give a count from 1 to {HISTORY_MAX}, and/or 'all')", usage)
+            wanted = f"give a count from 1 to {HISTORY_MAX}, and/or 'all'"
+            raise CommandError(f"unexpected '{clip(token)}' ({wanted})", usage)
     return ShowHistory(limit=limit or HISTORY_DEFAULT, everywhere=everywhere)
 
 
@@ -305,7 +307,8 @@ def _parse_npc(rest: list[str]) -> AdminCommand:
     action = rest[0].lower() if rest else ""
     usage = USAGE.get(f"npc {action}")
     if usage is None:
-        raise CommandError(f"unknown npc action '{action}'" if action else "say what to do with the cast", _npc_usage())
+        problem = f"unknown npc action '{clip(action)}'" if action else "say what to do with the cast"
+        raise CommandError(problem, _npc_usage())
     args = rest[1:]
     if not args:
         raise CommandError("give a preset name", usage)
@@ -336,12 +339,13 @@ def _npc_usage() -> str:
 
 def _check_npc_name(npc_name: str, usage: str) -> None:
     if len(npc_name) > MAX_NPC_NAME or not re.search(r"\w", npc_name):
-        raise CommandError(f"'{npc_name}' is not a usable name (1 to {MAX_NPC_NAME} characters, with a letter)", usage)
+        rule = f"1 to {MAX_NPC_NAME} characters, with a letter"
+        raise CommandError(f"'{clip(npc_name)}' is not a usable name ({rule})", usage)
 
 
 def _npc_option(name: str, key: str, raw: str, usage: str) -> SetNpcOption:
     if key not in NPC_KEYS:
-        raise CommandError(f"unknown npc key '{key}' (keys: {', '.join(NPC_KEYS)})", usage)
+        raise CommandError(f"unknown npc key '{clip(key)}' (keys: {', '.join(NPC_KEYS)})", usage)
     if raw.lower() == "default":
         return SetNpcOption(name=name, key=key, value=None, reset=True)
     if key == "queue_notice_after" and raw.lower() in NEVER_WORDS:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from bot.models import AuditEntry, Preset
+from bot.text import clip
 
 # Where a preset comes from: the config file, an admin command, or an admin command over a file preset.
 Source = Literal["file", "stored", "override"]
@@ -37,7 +38,7 @@ def preset_details(preset: Preset, source: Source, bound_here: bool) -> str:
         [
             f"{preset.name} ({origin}{here})",
             f"character: {preset.character_id} on {preset.backend}",
-            f"display name: {shown_as}; avatar: {preset.avatar_url or 'none'}",
+            f"display name: {shown_as}; avatar: {clip(preset.avatar_url) if preset.avatar_url else 'none'}",
             f"greeting: {'on' if preset.greeting else 'off'}; trigger: {preset.trigger}; scope: {preset.scope}",
             f"pacing: {pacing}",
             *([f"npcs: {', '.join(n.name for n in preset.npcs)} ({_npc_mode(preset)})"] if preset.npcs else []),

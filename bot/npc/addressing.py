@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.models import ChatRequest, NpcCharacter
 from bot.npc.cast import by_id, leading_name, named_in
+from bot.text import clip
 
 NPC_COMMAND = "npc"
 NPC_USAGE = "/npc <name> <message>"
@@ -102,7 +103,7 @@ def _command(request: ChatRequest, cast: Sequence[NpcCharacter]) -> Addressing |
     found = leading_name(cast, request.text)
     if found is None:
         given = request.text.split(maxsplit=1)[0] if request.text.strip() else ""
-        why = f"No character named '{given}' here." if given else "Say which character."
+        why = f"No character named '{clip(given)}' here." if given else "Say which character."
         return AddressProblem(message=f"{why} The cast: {cast_names(cast)}.\nUsage: {NPC_USAGE}")
     npc, text = found
     if not text:

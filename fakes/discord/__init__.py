@@ -44,13 +44,20 @@ Look-ups: `channel(id_or_name)`, `user(id_or_username)`, `dm_channel(user)`.
 
 Driver API (channels and users may be given as objects, ids or names):
 
-- `await user_sends(channel, user, content, mention_bot=False, reply_to=None, ping_author=True) -> StoredMessage`:
-  a user posts in a channel, thread or DM; fills `mentions`, `member`, `message_reference`.
+- `await user_sends(channel, user, content, mention_bot=False, reply_to=None, ping_author=True, files=(),
+  stickers=()) -> StoredMessage`: a user posts in a channel, thread or DM; fills `mentions`, `member`,
+  `message_reference`; `files` (names) become `attachments`, `stickers` (names) `sticker_items`.
   A reply pings the replied-to author, as the Discord client does by default (`ping_author=False`: "@ off").
-- `await dm(user, content)`: a user writes to the bot in a DM.
-- `await slash(channel, user, name, options=None, **options) -> InteractionRecord`: `/name opt:value`
-  as INTERACTION_CREATE (str/int/bool/float options). The record tracks `ack_type`, `ack_delay` (seconds from
-  creation to the accepted callback), `late_ack_delays`, `double_acks`, `original_message_id`, `followup_ids`.
+- `await dm(user, content, files=(), stickers=())`: a user writes to the bot in a DM.
+- `await user_edits(message, content)`: the author edits a message (MESSAGE_UPDATE).
+- `await slash(channel, user, name, options=None, *, subcommand=None, **options) -> InteractionRecord`:
+  `/name opt:value` as INTERACTION_CREATE (str/int/bool/float options). The record tracks `ack_type`,
+  `ack_delay` (seconds from creation to the accepted callback), `late_ack_delays`, `double_acks`,
+  `original_message_id`, `followup_ids`, `choices` (an autocomplete answer).
+- `await slash_raw(channel, user, data)`: a command interaction with exactly this `data`, registered or not
+  (what an app with an out-of-date command list sends).
+- `await autocomplete(channel, user, name, focused, typed, *, subcommand=None, **options)`: an autocomplete
+  request; it accepts only choices (type 8) as its answer, and choices answer nothing else (400/50035).
 - `await click(message, custom_id, user)`: a button press (component interaction).
 - `await create_thread(parent, name, owner)`, `await add_text_channel(name)`.
 - `transcript(channel, include_deleted=False) -> list[MessageView]`: messages in order with author or webhook

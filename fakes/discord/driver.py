@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import interactions as kinds
@@ -48,23 +49,45 @@ class FakeDriver(FakeCore):
         mention_bot: bool = False,
         reply_to: StoredMessage | int | None = None,
         ping_author: bool = True,
+        files: Sequence[str] = (),
+        stickers: Sequence[str] = (),
     ) -> StoredMessage:
         """A user posts in a channel, thread or DM; `mentions` and `message_reference` are filled in. A reply
-        pings the replied-to author unless `ping_author` is False (the client's "@ off" toggle)."""
+        pings the replied-to author unless `ping_author` is False (the client's "@ off" toggle). `files` are
+        uploaded file names (image/png for .png, else application/octet-stream); `stickers` are sticker names.
+        Like the Discord app, a message needs some content, a file or a sticker."""
         target, author = self.resolve_channel(channel), self.resolve_user(user)
         bot_mention = f"<@{self.bot.id}>"
         if mention_bot and bot_mention not in content:
             content = f"{bot_mention} {content}"
+        if not content.strip() and not files and not stickers:
+            raise ValueError("the Discord app sends no empty message")
         reply_id = reply_to.id if isinstance(reply_to, StoredMessage) else reply_to
         allowed = None if ping_author else {"parse": ["users", "roles", "everyone"], "replied_user": False}
         return await self.post_message(
-            target, author_id=author.id, content=content, reply_to=reply_id, allowed_mentions=allowed
-        )
+            target, author_id=author.id, content=content, reply_to=reply_id, allowed_mentions=allowed,
+            attachments=[self._upload(name) for name in files],
+            sticker_items=[{"id": str(self.world.snowflakes.next()), "name": name, "format_type": 1}
+                           for name in stickers],
+        )  # fmt: skip
 
-    async def dm(self, user: UserRef, content: str) -> StoredMessage:
+    def _upload(self, filename: str) -> dict[str, Any]:
+        attachment_id = self.world.snowflakes.next()
+        url = f"{self.base_url}/attachments/{attachment_id}/{filename}"
+        content_type = "image/png" if filename.endswith(".png") else "application/octet-stream"
+        return {"id": str(attachment_id), "filename": filename, "size": 1024, "url": url, "proxy_url": url,
+                "content_type": content_type}  # fmt: skip
+
+    async def user_edits(self, message: StoredMessage, content: str) -> StoredMessage:
+        """The author edits their message (MESSAGE_UPDATE, as Discord sends it)."""
+        return await self.edit_message(message, content=content)
+
+    async def dm(
+        self, user: UserRef, content: str, *, files: Sequence[str] = (), stickers: Sequence[str] = ()
+    ) -> StoredMessage:
         """A user writes to the bot in a DM (the DM channel is opened on first use)."""
         author = self.resolve_user(user)
-        return await self.post_message(self.world.open_dm(author), author_id=author.id, content=content)
+        return await self.user_sends(self.world.open_dm(author), author, content, files=files, stickers=stickers)
 
     async def create_thread(self, parent: ChannelRef, name: str, owner: UserRef) -> Channel:
         thread = self.world.add_thread(self.resolve_channel(parent), name, self.resolve_user(owner))
@@ -117,6 +140,33 @@ class FakeDriver(FakeCore):
             command_options = [{"name": subcommand, "type": 1, "options": values}]
         data: dict[str, Any] = {"id": self._command_id(name), "name": name, "type": 1, "options": command_options}
         return await self._interaction(kinds.APPLICATION_COMMAND, channel, user, data)
+
+    async def slash_raw(self, channel: ChannelRef, user: UserRef, data: dict[str, Any]) -> InteractionRecord:
+        """A command interaction with exactly this `data`, registered or not: what a Discord app whose command
+        list is out of date sends (a command or subcommand the bot no longer has, options of an older
+        version, an unknown command id)."""
+        return await self._interaction(kinds.APPLICATION_COMMAND, channel, user, dict(data))
+
+    async def autocomplete(
+        self,
+        channel: ChannelRef,
+        user: UserRef,
+        name: str,
+        focused: str,
+        typed: str,
+        *,
+        subcommand: str | None = None,
+        **options: OptionValue,
+    ) -> InteractionRecord:
+        """A user types `typed` into option `focused` of `/name [subcommand]`; the record's `choices` holds the
+        answer."""
+        values: list[dict[str, Any]] = [
+            {"name": key, "type": _option_type(value), "value": value} for key, value in options.items()
+        ]
+        values.append({"name": focused, "type": 3, "value": typed, "focused": True})
+        command_options = values if subcommand is None else [{"name": subcommand, "type": 1, "options": values}]
+        data: dict[str, Any] = {"id": self._command_id(name), "name": name, "type": 1, "options": command_options}
+        return await self._interaction(kinds.AUTOCOMPLETE, channel, user, data)
 
     async def click(self, message: StoredMessage, custom_id: str, user: UserRef) -> InteractionRecord:
         """A user presses a button with `custom_id` on `message`."""

@@ -14,11 +14,13 @@ from .wire import (
     INVALID_WEBHOOK_TOKEN,
     UNKNOWN_INTERACTION,
     DiscordError,
+    form_error,
     not_found,
 )
 
 APPLICATION_COMMAND = 2
 MESSAGE_COMPONENT = 3
+AUTOCOMPLETE = 4
 
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
 AUTOCOMPLETE_RESULT, MODAL = 8, 9
@@ -44,6 +46,7 @@ class InteractionRecord:
     late_ack_delays: list[float] = field(default_factory=list)
     double_acks: int = 0
     source_message_id: int | None = None  # component interactions
+    choices: list[dict[str, Any]] | None = None  # what an autocomplete request was answered with
 
     @property
     def acknowledged(self) -> bool:
@@ -111,6 +114,9 @@ class InteractionBook:
             raise not_found(UNKNOWN_INTERACTION, "interaction") from None
         if record.token != token:
             raise not_found(UNKNOWN_INTERACTION, "interaction")
+        if (record.type == AUTOCOMPLETE) != (callback_type == AUTOCOMPLETE_RESULT):
+            # an autocomplete request takes choices and nothing else; choices answer nothing else
+            raise form_error(["type"], "INTERACTION_CALLBACK_TYPE_INVALID", "Invalid interaction callback type.")
         age = self.age(record)
         if record.acknowledged:
             record.double_acks += 1

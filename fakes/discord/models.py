@@ -103,6 +103,7 @@ class InteractionView(BaseModel):
     original_message_id: int | None
     followup_ids: list[int]
     ephemeral: bool
+    choices: list[dict[str, Any]] | None = Field(default=None, description="an autocomplete request's answer")
 
     @classmethod
     def of(cls, record: InteractionRecord) -> InteractionView:
@@ -121,6 +122,7 @@ class InteractionView(BaseModel):
             original_message_id=record.original_message_id,
             followup_ids=record.followup_ids,
             ephemeral=record.ephemeral,
+            choices=record.choices,
         )
 
 

@@ -175,6 +175,8 @@ def message_payload(world: World, message: StoredMessage, *, with_reference: boo
         "type": message.type,
         "flags": message.flags,
     }
+    if message.sticker_items:
+        payload["sticker_items"] = message.sticker_items
     if message.guild_id is not None:
         payload["guild_id"] = str(message.guild_id)
         guild = world.guilds[message.guild_id]

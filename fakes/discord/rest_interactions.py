@@ -30,6 +30,8 @@ def add_interaction_routes(router: RestRouter, core: FakeCore) -> None:
             request.match_info["interaction_id"], request.match_info["token"], callback_type
         )
         record.ephemeral = bool(int(data.get("flags") or 0) & EPHEMERAL)
+        if callback_type == cb.AUTOCOMPLETE_RESULT:
+            record.choices = list(data.get("choices") or [])
         summary: dict[str, Any] = {
             "id": str(record.id),
             "type": record.type,

@@ -106,6 +106,7 @@ class StoredMessage:
     flags: int = 0
     embeds: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    sticker_items: list[dict[str, Any]] = field(default_factory=list)  # {id, name, format_type}
     reply_to: int | None = None
     webhook_id: int | None = None
     username_override: str | None = None

@@ -45,7 +45,11 @@ Acting as users (each enqueues an Update for every bot that may see it)
         (only moved by the trimming), to test a bot against odd ones. In a topic the message carries
         message_thread_id, is_topic_message and an implicit reply to the topic's creation message, as on
         Telegram.
-    ``user_edits(message, text)``, ``press_button(message, user, callback_data) -> callback query id``.
+    ``user_sends_media(chat, user, kind, *, caption=None, reply_to=None) -> StoredMessage``: a "photo",
+        "sticker", "voice" or "document" (media.py), with an optional caption (at most 1024 characters; none
+        on a sticker), delivered like a text with the caption as its text.
+    ``user_edits(message, text)`` (an ``edited_message`` update), ``press_button(message, user, callback_data)
+    -> callback query id``.
     Delivery: group privacy on = only /cmd@this_bot, bare /cmd if this bot was the last bot to write
     in the group (or none wrote yet), @mentions of the bot, replies to its messages, service messages;
     privacy off or bot is admin = everything. A bot never receives

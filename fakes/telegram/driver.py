@@ -14,6 +14,7 @@ from typing import Any
 from .delivery import should_deliver
 from .entities import detect_entities, strip_with_entities
 from .flood import Clock, FloodConfig, FloodControl, StormRule
+from .media import MediaKind, caption_problem, media_fields
 from .records import CallbackQueryRecord, Counters, FaultRule, Recorder
 from .texts import user_text_problem
 from .world import (
@@ -215,10 +216,40 @@ class Driver(Recorder):
             chat, chat.allocate_message_id(), user, [now_revision(text, entities, None)],
             reply_to=replied, thread_id=thread_id, is_topic_message=thread_id is not None,
         )
+        self._wrote_to_bot(chat, user)
+        self._deliver(self.world.store(message), "message")
+        return message
+
+    def _wrote_to_bot(self, chat: Chat, user: User) -> None:
+        """Writing to a bot in private starts (or unblocks) it for that user."""
         if chat.type == "private":
             bot = self.bot(chat.bot_id)
             bot.started_by.add(user.id)
             bot.blocked_by.discard(user.id)
+
+    def user_sends_media(
+        self,
+        chat: Chat,
+        user: User,
+        kind: MediaKind,
+        *,
+        caption: str | None = None,
+        reply_to: StoredMessage | int | None = None,
+    ) -> StoredMessage:
+        """Post a photo, sticker, voice message or file as ``user``, with an optional caption (trimmed, its
+        entities detected, like a text)."""
+        problem = caption_problem(kind, caption)
+        if problem is not None:
+            raise ValueError(problem)
+        text, entities = strip_with_entities(caption, detect_entities(caption)) if caption else ("", [])
+        if chat.type != "private" and not chat.is_member(user.id):
+            raise ValueError(f"user {user.id} is not a member of chat {chat.id}")
+        message_id = chat.allocate_message_id()
+        message = StoredMessage(
+            chat, message_id, user, [now_revision(text, entities, None)], reply_to=self._replied(chat, reply_to),
+            media=media_fields(kind, message_id),
+        )
+        self._wrote_to_bot(chat, user)
         self._deliver(self.world.store(message), "message")
         return message
 

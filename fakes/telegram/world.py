@@ -160,6 +160,7 @@ class StoredMessage:
     is_topic_message: bool = False
     deleted: bool = False
     service: dict[str, Any] | None = None  # e.g. {"forum_topic_created": {...}}
+    media: dict[str, Any] | None = None  # e.g. {"sticker": {...}}; the text is then the caption
 
     @property
     def text(self) -> str:
@@ -196,6 +197,12 @@ class StoredMessage:
             data["is_topic_message"] = True
         if self.service is not None:
             data.update(self.service)
+        elif self.media is not None:
+            data.update(self.media)
+            if last.text:
+                data["caption"] = last.text
+            if last.entities:
+                data["caption_entities"] = list(last.entities)
         else:
             data["text"] = last.text
             if last.entities:

@@ -171,3 +171,48 @@ async def test_preset_names_for_autocomplete(world: World) -> None:
     assert await world.admin.preset_names("") == ["ada", "kira", "kirin", "quiet"]
     assert await world.admin.preset_names("", limit=2) == ["ada", "kira"]
     assert await world.admin.preset_names("zz") == []
+
+
+HUGE = "ж" * 10_000  # a letter that no usage text holds, so every one in an answer is an echo
+
+
+OVERSIZED = {
+    "subcommand": ("preset", HUGE),
+    "show": ("preset", f"show {HUGE}"),
+    "use": ("preset", f"use {HUGE}"),
+    "use-chat-id": ("preset", f"use ada {HUGE}"),
+    "create-name": ("preset", f"create {HUGE} zed-char"),
+    "create-character": ("preset", f"create nova {HUGE}"),
+    "create-option": ("preset", f"create nova zed-char {HUGE}"),
+    "create-key": ("preset", f"create nova zed-char {HUGE}=1"),
+    "set-key": ("preset", f"set ada {HUGE} 1"),
+    "set-pacing": ("preset", f"set ada pacing.{HUGE} 1"),
+    "set-display-name": ("preset", f"set ada display_name {HUGE}"),
+    "delete-force": ("preset", f"delete ada {HUGE}"),
+    "history": ("preset", f"history {HUGE}"),
+    "npc-action": ("preset", f"npc {HUGE}"),
+    "npc-name": ("preset", f"npc add ada zed-char {HUGE}"),
+    "npc-remove": ("preset", f"npc remove ada {HUGE}"),
+    "npc-key": ("preset", f"npc set ada {HUGE} 1"),
+    "two-lines": ("preset", f"show {HUGE[:50]}\n{HUGE}"),
+    "character": ("character", HUGE),
+}
+
+
+@pytest.mark.parametrize(("command", "args"), list(OVERSIZED.values()), ids=list(OVERSIZED))
+async def test_an_oversized_value_is_echoed_as_one_short_line(world: World, command: str, args: str) -> None:
+    """Whatever the command, an answer shows at most ~100 characters of what the user typed, cut with "…"."""
+    result = await world.run(args, user=OWNER, command=command)
+    assert not result.ok
+    echoed = [line for line in result.text.splitlines() if "ж" in line]
+    assert len(echoed) <= 1 and all("…" in line for line in echoed)
+    assert result.text.count("ж") <= 100
+
+
+async def test_a_long_accepted_value_is_shown_cut_in_the_answer(world: World) -> None:
+    avatar = "https://img.example/" + "a" * 1500 + ".png"
+    result = await world.run(f"set ada avatar_url {avatar}", user=OWNER)
+    assert result.ok and result.text.startswith("Set avatar_url=https://img.example/aaa")
+    assert len(result.text) < 200 and "…" in result.text
+    shown = await world.run("show ada", user=OWNER)
+    assert avatar not in shown.text and max(len(line) for line in shown.text.splitlines()) < 200

@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from bot.core import Core
+from bot.door import NO_TEXT, ONLY_TEXT
 from bot.models import Binding, ChatRequest, Preset, ReplyTarget
 from bot.plans import Say, Skip, Stream
 from bot.ports import StateStore
@@ -120,3 +121,64 @@ async def test_commands_are_answered_by_the_core_the_same_way_everywhere(world: 
     assert unknown_in_group == Skip("unknown command")
     unknown_in_dm = await core.door.handle(message(4, command="nonsense").model_copy(update={"is_dm": True}))
     assert isinstance(unknown_in_dm, Say) and "/help" in unknown_in_dm.text
+
+
+class StepClock:
+    """The store's clock (epoch seconds), moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_767_225_600.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sticker(number: int, conversation: str = "telegram:-100", **changes: Any) -> ChatRequest:
+    return message(number).model_copy(
+        update={"conversation_id": conversation, "text": "", "has_media": True, **changes}
+    )
+
+
+async def test_media_get_one_answer_a_while_per_place(tmp_path: Path) -> None:
+    """A run of stickers (or photos) gets one "I can only read text", not one each; another place, or the same
+    place once the window is over, gets it again. Unaddressed media in a group are left alone."""
+    clock = StepClock()
+    settings = Settings(
+        presets=[Preset(name="ada", character_id="ada")],
+        bridge={"data_dir": tmp_path, "default_preset": "ada", "media_notice_seconds": 600},
+    )
+    core = Core(settings, SqliteStateStore(tmp_path / "s.sqlite3", clock=clock), {"characterai": ScriptedUpstream()})
+    try:
+        door = core.door
+        first = await door.handle(sticker(1))
+        assert isinstance(first, Say) and first.text == ONLY_TEXT and first.error == "invalid"
+        assert await door.handle(sticker(2)) == Skip("media again")
+        assert await door.handle(sticker(3, is_dm=True, mentions_bot=False)) == Skip("media again")
+        assert await door.handle(sticker(4, mentions_bot=False)) == Skip("empty")
+        elsewhere = await door.handle(sticker(5, "telegram:-200"))
+        assert isinstance(elsewhere, Say) and elsewhere.text == ONLY_TEXT
+        clock.now += 599
+        assert await door.handle(sticker(6)) == Skip("media again")
+        clock.now += 2
+        again = await door.handle(sticker(7))
+        assert isinstance(again, Say) and again.text == ONLY_TEXT
+        # a message of invisible characters is no media: it is told it has no text every time
+        for number in (8, 9):
+            blank = await door.handle(message(number).model_copy(update={"text": ""}))
+            assert isinstance(blank, Say) and blank.text == NO_TEXT
+    finally:
+        await core.close()
+
+
+async def test_an_edit_is_not_answered_and_touches_nothing(world: tuple[Core, CountingStore]) -> None:
+    """The character answered the message as it was sent; an edit (even one that now mentions the bot, or holds
+    a command) costs no store call and no upstream call."""
+    core, store = world
+    store.calls.clear()
+    for number, command in ((1, None), (2, "reset")):
+        edited = message(number, command=command).model_copy(update={"edited": True})
+        assert await core.door.handle(edited) == Skip("edited")
+    assert dict(store.calls) == {}
+    fresh = await core.door.handle(message(1))  # the same message id, as a new message, is still answered
+    assert isinstance(fresh, Stream)
+    assert [event async for event in fresh.events][-1].kind == "final"

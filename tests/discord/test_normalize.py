@@ -26,10 +26,14 @@ class Capture(discord.Client):
         intents.message_content = True
         super().__init__(intents=intents, guild_ready_timeout=0.05)
         self.messages: list[discord.Message] = []
+        self.edits: list[discord.Message] = []
         self.interactions: list[discord.Interaction] = []
 
     async def on_message(self, message: discord.Message) -> None:
         self.messages.append(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        self.edits.append(payload.message)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         self.interactions.append(interaction)
@@ -119,6 +123,22 @@ async def test_direct_message(fake: FakeDiscord, client: Capture, me: BotIdentit
     assert request.conversation_id == f"discord:dm:{dm.id}" and request.thread_id is None
     assert request.message_id == f"discord:{dm.id}:{sent.id}" and request.text == "a private word"
     assert request.target.chat == str(dm.id) and "guild" not in request.target.extra
+
+
+async def test_stickers_and_files_are_media_and_an_edit_is_marked(
+    fake: FakeDiscord, client: Capture, me: BotIdentity
+) -> None:
+    await fake.dm("bob", "", stickers=["wave"])
+    await fake.user_sends("general", "alice", "look", mention_bot=True, files=["map.png"])
+    sent = await fake.user_sends("general", "alice", "plain words", mention_bot=True)
+    sticker, photo, plain = [normalize_message(await received(fake, client, n), me) for n in (1, 2, 3)]
+    assert sticker is not None and sticker.has_media and sticker.text == "" and sticker.is_dm
+    assert photo is not None and photo.has_media and photo.text == "look"
+    assert plain is not None and not plain.has_media and not plain.edited
+    await fake.user_edits(sent, f"<@{fake.bot.id}> other words")
+    await fake.wait_for(lambda: client.edits)
+    edit = normalize_message(client.edits[0], me)
+    assert edit is not None and edit.edited and edit.text == "other words" and edit.message_id == plain.message_id
 
 
 async def test_reply_to_the_bot(fake: FakeDiscord, client: Capture, me: BotIdentity) -> None:

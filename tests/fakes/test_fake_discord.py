@@ -487,6 +487,25 @@ async def test_double_ack_is_rejected(fake: FakeDiscord, bot: RecordingClient) -
     assert fake.interaction_view(record).double_acks == 1
 
 
+async def test_an_autocomplete_request_takes_choices_and_only_choices(fake: FakeDiscord) -> None:
+    asking = await fake.autocomplete("general", "alice", "preset", "name", "ad", subcommand="show")
+    command = await fake.slash("general", "alice", "status")
+    choices = {"type": 8, "data": {"choices": [{"name": "ada", "value": "ada"}]}}
+    message = {"type": 4, "data": {"content": "hello"}}
+    async with aiohttp.ClientSession() as http:
+        for record, body in ((asking, message), (command, choices)):
+            url = f"{fake.api_base}/interactions/{record.id}/{record.token}/callback"
+            async with http.post(url, json=body) as response:
+                assert response.status == 400 and (await response.json())["code"] == 50035
+            assert not record.acknowledged
+        url = f"{fake.api_base}/interactions/{asking.id}/{asking.token}/callback"
+        async with http.post(url, json=choices) as response:
+            assert response.status == 204
+    view = fake.interaction_view(asking)
+    assert view.ack_type == 8 and view.choices == [{"name": "ada", "value": "ada"}]
+    assert fake.transcript("general") == []
+
+
 # --- rate limits ------------------------------------------------------------------------------------
 async def test_rate_limit_headers_and_429_shape(fake: FakeDiscord) -> None:
     fake.config.message_rate = BucketLimit(limit=1, window=5.0)

@@ -145,6 +145,24 @@ async def test_entities_use_utf16_offsets(fake: FakeTelegram, bot: Bot) -> None:
     assert mention.offset == 7  # the emoji counts as 2 UTF-16 code units
 
 
+async def test_media_arrive_with_their_caption_and_edits_as_edited_messages(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice", "alice")
+    chat = fake.private_chat(alice)
+    with pytest.raises(ValueError, match="without a caption"):
+        fake.user_sends_media(chat, alice, "sticker", caption="hi")
+    with pytest.raises(ValueError, match="1024"):
+        fake.user_sends_media(chat, alice, "photo", caption="x" * 1025)
+    fake.user_sends_media(chat, alice, "sticker")
+    photo = fake.user_sends_media(chat, alice, "photo", caption=" look @someone_else ")
+    fake.user_edits(photo, "look again")
+    sticker, sent, edited = await bot.get_updates(timeout=0)
+    assert sticker.message is not None and sticker.message.sticker is not None and sticker.message.text is None
+    assert sent.message is not None and len(sent.message.photo) == 3 and sent.message.caption == "look @someone_else"
+    assert [e.type for e in sent.message.caption_entities] == ["mention"]
+    assert edited.edited_message is not None and edited.edited_message.caption == "look again"
+    assert edited.edited_message.edit_date is not None and edited.edited_message.photo
+
+
 async def test_forum_topic_messages_and_replies_carry_thread(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.add_user("Alice", "alice")
     forum = fake.add_group("Forum", members=[alice], bots=[BOT_NAME], forum=True, creator=alice)

@@ -15,10 +15,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from telegram import Update
 
-from adapters.telegram.normalize import BotIdentity, is_blank, normalize_message
+from adapters.telegram.normalize import BotIdentity, normalize_message
 from bot.door import is_addressed
 from bot.models import ChatRequest
-from bot.text import clean_text
+from bot.text import clean_text, is_blank
 from tests.properties.strategies import PROPERTY, all_strings, encodable, hostile_text, utf16_length
 
 ME = BotIdentity(id=999, username="CharBot")

@@ -105,21 +105,34 @@ def test_forum_topic_has_a_thread_key() -> None:
     assert request.reply_to_id is None and not request.reply_to_bot
 
 
-def test_messages_without_text_or_from_bots_are_skipped() -> None:
-    sticker = {"message_id": 9, "date": 1700000000, "chat": GROUP, "from": ANN,
-               "sticker": {"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1,
-                           "is_animated": False, "is_video": False, "type": "regular"}}
-    assert normalize(sticker) is None
+def test_service_messages_and_messages_from_bots_are_skipped() -> None:
+    joined = {"message_id": 9, "date": 1700000000, "chat": GROUP, "from": ANN, "new_chat_members": [ANN]}
+    assert normalize(joined) is None
     from_bot = message("hello")
     from_bot["from"] = {"id": 5, "is_bot": True, "first_name": "Other"}
     assert normalize(from_bot) is None
+
+
+def test_media_without_text_is_an_empty_request_marked_as_media() -> None:
+    """The core decides what to say about it (that only text is read), so it is not dropped here."""
+    sticker = {"message_id": 9, "date": 1700000000, "chat": GROUP, "from": ANN,
+               "sticker": {"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1,
+                           "is_animated": False, "is_video": False, "type": "regular"}}
+    request = normalize(sticker)
+    assert request is not None and request.text == "" and request.has_media and not request.edited
+    assert normalize(message("hello")).has_media is False  # type: ignore[union-attr]
 
 
 def test_caption_counts_as_text() -> None:
     photo = {"message_id": 9, "date": 1700000000, "chat": PRIVATE, "from": ANN, "caption": "look at this",
              "photo": [{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}]}
     request = normalize(photo)
-    assert request is not None and request.text == "look at this"
+    assert request is not None and request.text == "look at this" and request.has_media
+
+
+def test_an_edited_message_is_marked_as_an_edit() -> None:
+    request = normalize(message("hello again", edit_date=1700000100))
+    assert request is not None and request.edited and request.text == "hello again"
 
 
 def test_a_text_mention_of_the_bot_counts_and_is_taken_out() -> None:
