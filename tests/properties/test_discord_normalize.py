@@ -20,11 +20,11 @@ import pytest
 import yarl
 from hypothesis import given, note
 from hypothesis import strategies as st
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
 
 from adapters.discord.normalize import BotIdentity, normalize_interaction, normalize_message
 from bot.door import is_addressed
 from bot.text import clean_text, is_blank
+from fakes.discord import FakeDiscord, FakeDiscordConfig
 from tests.properties.strategies import PROPERTY, all_strings, encodable, hostile_text
 
 TOKEN = "test-token"

@@ -15,15 +15,15 @@ from typing import Any
 import discord
 from hypothesis import example, given, note
 from hypothesis import strategies as st
-from sandbox.fakes.discord.rest_webhooks import validate_webhook_name
-from sandbox.fakes.discord.wire import DiscordError
-from sandbox.fakes.telegram.errors import ApiError as TelegramError
-from sandbox.fakes.telegram.markup import parse_text
 from telegram.constants import MessageLimit
 
 from adapters.discord.render import MAX_CONTENT, ChannelSink, Persona
 from adapters.telegram.render import html_message, markdown_to_html, plain_message, speaker_label
 from bot.relay import plan_split, split_text
+from fakes.discord.rest_webhooks import validate_webhook_name
+from fakes.discord.wire import DiscordError
+from fakes.telegram.errors import ApiError as TelegramError
+from fakes.telegram.markup import parse_text
 from tests.properties.strategies import PROPERTY, hostile_text, utf16_length
 
 TELEGRAM = int(MessageLimit.MAX_TEXT_LENGTH)

@@ -7,10 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from sandbox.fakes.telegram import FakeTelegram
 from telegram import Bot
 
 from adapters.telegram.render import TelegramReplySink
+from fakes.telegram import FakeTelegram
 from tests.conftest import free_port
 from tests.telegram.conftest import CHARACTERS, TOKEN, close_world, open_world
 
