@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Protocol
 
-from bot.admin import AdminCommands
-from bot.service import ChatService
+from bot.door import Door
 from config.settings import Settings
 
 
@@ -20,9 +19,7 @@ class PlatformAdapter(Protocol):
 
 
 class AdapterFactory(Protocol):
-    def __call__(
-        self, settings: Settings, service: ChatService, admin: AdminCommands | None = None
-    ) -> PlatformAdapter: ...
+    def __call__(self, settings: Settings, door: Door) -> PlatformAdapter: ...
 
 
 # Each platform's SDK is imported only when that platform is configured.
@@ -33,7 +30,7 @@ ADAPTERS: dict[str, str] = {
 }
 
 
-def build_adapter(name: str, settings: Settings, service: ChatService, admin: AdminCommands) -> PlatformAdapter:
+def build_adapter(name: str, settings: Settings, door: Door) -> PlatformAdapter:
     module_name, _, class_name = ADAPTERS[name].partition(":")
     factory: AdapterFactory = getattr(importlib.import_module(module_name), class_name)
-    return factory(settings, service, admin)
+    return factory(settings, door)

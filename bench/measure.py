@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bench.world import UpstreamFinal
-from sandbox.fakes.telegram import FakeTelegram, StoredMessage
+from fakes.telegram import FakeTelegram, StoredMessage
 
 ChatKind = Literal["group", "private"]
 COUNTED_CALLS = ("sendMessage", "editMessageText", "sendChatAction")

@@ -16,15 +16,16 @@ from typing import Any
 
 from adapters.telegram.adapter import TelegramAdapter
 from bench.baselines import Streamer
-from bot.app import Core, build_upstreams
+from bot.core import Core
+from bot.door import Door
 from bot.models import ChatRequest, Preset, ReplyEvent, ReplyFinal, ReplySnapshot
 from bot.relay import PacingPolicy
-from bot.service import ChatService
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, HistoryTurn, NewChat, ReplyStream, Upstream
+from charbridge.app import build_upstreams
 from config.settings import Settings
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.telegram import FakeTelegram
 
 BOT_TOKEN = "7000000001:BENCH-TOKEN-NOT-REAL"
 BOT_USERNAME = "BenchBot"
@@ -108,13 +109,13 @@ class BenchAdapter(TelegramAdapter):
     """The product's Telegram adapter; with a ``streamer`` its replies go through that baseline instead of
     the relay. Everything else (polling, normalising, routing, the sink) is the product's own code."""
 
-    def __init__(self, settings: Settings, service: ChatService, streamer: Streamer | None) -> None:
-        super().__init__(settings, service)
+    def __init__(self, settings: Settings, door: Door, streamer: Streamer | None) -> None:
+        super().__init__(settings, door)
         self._streamer = streamer
 
-    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent]) -> None:
+    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent], policy: PacingPolicy) -> None:
         if self._streamer is None:
-            await super()._stream(request, events)
+            await super()._stream(request, events, policy)
         else:
             await self._streamer.stream(events, self._sink(request), group=not request.is_dm)
 
@@ -183,6 +184,6 @@ async def open_world(
     upstream = TimedUpstream([build_upstreams(settings)["characterai"] for _ in range(connections)])
     core = Core(settings, SqliteStateStore(data_dir / "state.sqlite3"), {upstream.name: upstream})
     await core.start()
-    adapter = BenchAdapter(settings, core.service, streamer)
+    adapter = BenchAdapter(settings, core.door, streamer)
     await adapter.start()
     return BenchWorld(telegram, cai, core, upstream, adapter)

@@ -1,6 +1,17 @@
 """The infrastructure ports. Each has an embedded implementation (the default) and a Redis one.
 
-The application picks one implementation per port at start-up (``bot.app``); nothing else knows which.
+Durable state is split by concern into narrow ports, so each part of the core takes only what it touches:
+
+  PresetStore        presets made by admins                    (tests/core/contracts/test_presets.py)
+  BindingStore       conversation key -> preset                (test_bindings.py)
+  ChatIdStore        (conversation, who) -> upstream chat id   (test_chat_ids.py)
+  ConversationStore  the chat ids plus conversation records    (test_conversations.py)
+  MarkerStore        markers and short-lived values            (test_markers.py)
+  AuditLog           admin changes, newest first               (test_audit_log.py)
+
+``StateStore`` is all of them in one store (``bot.store.sqlite``, ``bot.store.redis``); ``RoomQueue`` serialises
+work per upstream chat. The application picks one implementation per port at start-up (``charbridge.app``);
+nothing else knows which.
 """
 
 from __future__ import annotations
@@ -9,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from bot.keys import MarkerKey, ValueKey
 from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 
 T = TypeVar("T")
@@ -17,10 +29,17 @@ T = TypeVar("T")
 EVERYONE = "*"
 
 
-class StateStore(ABC):
-    """Durable state: presets made by admins, bindings, upstream chat ids, dedupe markers, the audit log."""
+class StoreError(Exception):
+    """The store cannot open its data; the message says why in one line (and holds no secret)."""
 
-    # presets (admin-made; file presets live in the config and are merged by the preset catalog)
+
+class StoreVersionError(StoreError):
+    """The stored data has a layout newer than this release knows (written by a later charbridge)."""
+
+
+class PresetStore(ABC):
+    """Presets made by admins (file presets live in the config and are merged by ``bot.presets``)."""
+
     @abstractmethod
     async def get_preset(self, name: str) -> Preset | None: ...
 
@@ -31,9 +50,13 @@ class StateStore(ABC):
     async def delete_preset(self, name: str) -> bool: ...
 
     @abstractmethod
-    async def list_presets(self) -> list[Preset]: ...
+    async def list_presets(self) -> list[Preset]:
+        """By name."""
 
-    # bindings: conversation key -> preset
+
+class BindingStore(ABC):
+    """Which preset answers a conversation: conversation key -> binding."""
+
     @abstractmethod
     async def get_binding(self, conversation: str) -> Binding | None: ...
 
@@ -44,9 +67,14 @@ class StateStore(ABC):
     async def delete_binding(self, conversation: str) -> bool: ...
 
     @abstractmethod
-    async def list_bindings(self) -> list[Binding]: ...
+    async def list_bindings(self) -> list[Binding]:
+        """By conversation key."""
 
-    # upstream chat ids: (conversation key, who) -> chat id; who is EVERYONE or a user id
+
+class ChatIdStore(ABC):
+    """Upstream chat ids: (conversation key, who) -> chat id; who is EVERYONE or a user id (or a label of the
+    NPC service's, for its rooms and one-on-one chats)."""
+
     @abstractmethod
     async def get_chat_id(self, conversation: str, who: str) -> str | None: ...
 
@@ -60,10 +88,15 @@ class StateStore(ABC):
     @abstractmethod
     async def list_chat_ids(self, conversation: str) -> dict[str, str]: ...
 
-    # conversation activity
+
+class ConversationStore(ChatIdStore):
+    """The upstream chat ids and the activity of each (conversation, who): its record and who spoke in it.
+    One port, because forgetting a conversation forgets its chat id with it."""
+
     @abstractmethod
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
-        """Count one exchange (a user message and the reply) and remember the last message."""
+        """Count one exchange (a user message and the reply), remember the last message and its speaker, and
+        add the speaker to the conversation's participants."""
 
     @abstractmethod
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None: ...
@@ -77,34 +110,48 @@ class StateStore(ABC):
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        """Most recently updated first, filtered by the last speaker, the conversation and/or the platform
-        (the part of the conversation key before the first colon); with the total."""
+        """Most recently updated first (by anyone), with the total. Filters combine: ``user_id`` keeps the
+        conversations that user has spoken in (not only those they spoke in last), ``conversation`` the records
+        of that conversation key, ``platform`` the keys before whose first colon it stands."""
 
     @abstractmethod
     async def delete_conversation(self, conversation: str, who: str) -> bool:
-        """Forget a conversation's record and its upstream chat id."""
+        """Forget a conversation's record, its participants and its upstream chat id."""
 
-    # dedupe markers
+
+class MarkerStore(ABC):
+    """Markers (dedupe, once-a-while notices) and small values with a lifetime (NPC speakers and the platform
+    messages they wrote), under the typed keys of ``bot.keys``."""
+
     @abstractmethod
-    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+    async def mark_once(self, key: MarkerKey, ttl_seconds: float) -> bool:
         """Set a marker unless it exists; True when this call set it. Markers expire after the ttl."""
 
-    # small values with a lifetime (NPC speakers and the platform messages they wrote, ...)
     @abstractmethod
-    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+    async def put_value(self, key: ValueKey, value: str, ttl_seconds: float) -> None:
         """Store ``value`` under ``key`` (replacing any); it expires after the ttl."""
 
     @abstractmethod
-    async def get_value(self, key: str) -> str | None:
+    async def get_value(self, key: ValueKey) -> str | None:
         """The value under ``key``, or None when there is none or it expired."""
 
-    # audit log
+
+class AuditLog(ABC):
+    """Who changed what (admin commands, bindings made through the HTTP API)."""
+
     @abstractmethod
     async def append_audit(self, entry: AuditEntry) -> None: ...
 
     @abstractmethod
     async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
-        """Newest first."""
+        """Newest first; ``conversation`` keeps that conversation's entries."""
+
+
+class StateStore(PresetStore, BindingStore, ConversationStore, MarkerStore, AuditLog):
+    """All the durable state in one store; the core's parts each take the narrow ports they use.
+
+    The stored layout is versioned: opening a store brings data written by an earlier release up to date (its
+    migrations) before it serves anything, and refuses data newer than it knows (StoreVersionError)."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.models import ChatRequest, Preset
-from bot.ports import EVERYONE, StateStore
+from bot.ports import EVERYONE, BindingStore, ChatIdStore
 from bot.presets import PresetCatalog
 
 
@@ -27,8 +27,11 @@ def session_key(conversation: str, who: str) -> str:
 
 
 class Router:
-    def __init__(self, store: StateStore, catalog: PresetCatalog, default_preset: str | None) -> None:
-        self._store = store
+    def __init__(
+        self, bindings: BindingStore, chats: ChatIdStore, catalog: PresetCatalog, default_preset: str | None
+    ) -> None:
+        self._bindings = bindings
+        self._chats = chats
         self.catalog = catalog
         self._default = default_preset
 
@@ -38,7 +41,7 @@ class Router:
         if request.thread_id is not None:
             keys.append(request.conversation_id)
         for key in keys:
-            binding = await self._store.get_binding(key)
+            binding = await self._bindings.get_binding(key)
             if binding is None:
                 continue
             preset = await self.catalog.get(binding.preset)
@@ -57,4 +60,4 @@ class Router:
         return Route(conversation=conversation, who=who, preset=preset, bound=bound)
 
     async def chat_id(self, route: Route) -> str | None:
-        return await self._store.get_chat_id(route.conversation, route.who)
+        return await self._chats.get_chat_id(route.conversation, route.who)

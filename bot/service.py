@@ -15,12 +15,12 @@ from functools import partial
 
 from pydantic import BaseModel
 
+from bot.keys import MarkerKey, Seen
 from bot.models import ChatRequest, ReplyError, ReplyEvent, ReplyFinal, Speaker
-from bot.npc.flatten import flatten
 from bot.npc.service import NpcService
-from bot.ports import EVERYONE, RoomQueue, StateStore
-from bot.relay.policy import PacingPolicy
-from bot.router import Route, Router, session_key
+from bot.ports import EVERYONE, ConversationStore, MarkerStore, RoomQueue
+from bot.presets import PresetCatalog
+from bot.router import Route, session_key
 from bot.upstream.base import CharacterInfo, ErrorCode, HistoryTurn, NewChat, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.service")
@@ -31,13 +31,6 @@ NO_PRESET = ReplyError(
 )
 INTERNAL = ReplyError(code="internal", message="Something went wrong on our side; please try again.")
 NPC_UNSUPPORTED = ReplyError(code="unsupported", message="The characters here cannot regenerate a reply.")
-
-
-def is_addressed(request: ChatRequest, trigger: str) -> bool:
-    """DMs always; in groups when addressed, or every message when the preset says so."""
-    return (
-        request.is_dm or request.mentions_bot or request.reply_to_bot or request.command == "chat" or trigger == "all"
-    )
 
 
 class ConversationStatus(BaseModel):
@@ -64,89 +57,93 @@ class ConversationStatus(BaseModel):
 class ChatService:
     def __init__(
         self,
-        store: StateStore,
-        router: Router,
+        conversations: ConversationStore,
+        markers: MarkerStore,
+        catalog: PresetCatalog,
         upstreams: Mapping[str, Upstream],
         queue: RoomQueue,
+        npc: NpcService,
         dedupe_ttl: float = 86400.0,
     ) -> None:
-        self.store = store
-        self.router = router
+        self._conversations = conversations
+        self._markers = markers
+        self._catalog = catalog
+        self._npc = npc
         self._upstreams = upstreams
         self._queue = queue
         self._dedupe_ttl = dedupe_ttl
         self._background: set[asyncio.Task[object]] = set()
         self._characters: dict[tuple[str, str], tuple[float, CharacterInfo]] = {}
         self.character_cache_seconds = 600.0
-        # Presets with a cast of characters go the NPC way (bot.npc); adapters that show identities use it.
-        self.npc = NpcService(store, router, upstreams, queue)
 
     async def first_delivery(self, request: ChatRequest) -> bool:
         """False when the platform delivered this message before (Telegram retry, Discord resume)."""
-        return await self.store.mark_once(f"seen:{request.request_id}", self._dedupe_ttl)
+        return await self.first_time(Seen(request.request_id), self._dedupe_ttl)
 
-    async def should_answer(self, request: ChatRequest) -> bool:
-        route = await self.router.resolve(request)
-        trigger = route.preset.trigger if route is not None else "mention"
-        return is_addressed(request, trigger)
+    async def first_time(self, key: MarkerKey, ttl_seconds: float) -> bool:
+        """True the first time ``key`` is marked within the ttl."""
+        return await self._markers.mark_once(key, ttl_seconds)
 
-    def reply(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
-        """The character's answer to the request's text."""
+    def reply(self, request: ChatRequest, route: Route) -> AsyncIterator[ReplyEvent]:
+        """The single character's answer to the request's text (``route`` is not an NPC preset's)."""
         return self._stream(
-            request, lambda up, chat, route: up.send(chat, route.preset.character_id, request.text), npc=True
+            request.request_id,
+            route,
+            lambda up, chat: up.send(chat, route.preset.character_id, request.text),
+            user_id=request.user_id,
         )
 
-    def regenerate(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
-        """Another candidate for the character's last reply in this conversation."""
-        return self._stream(request, lambda up, chat, route: up.regenerate(chat, route.preset.character_id))
-
-    async def reset(self, request: ChatRequest) -> ReplyFinal | ReplyError:
-        """Start a new upstream chat for this conversation (this user's, under per-user scope); returns the
-        character's greeting."""
-        route = await self.router.resolve(request)
-        if route is None:
-            return NO_PRESET
+    def regenerate(self, request: ChatRequest, route: Route) -> AsyncIterator[ReplyEvent]:
+        """Another candidate for the character's last reply in the route's conversation."""
         if route.preset.npcs:
-            return await self.npc.reset(route)
+            return _one(NPC_UNSUPPORTED)
+        return self._stream(
+            request.request_id,
+            route,
+            lambda up, chat: up.regenerate(chat, route.preset.character_id),
+            user_id=request.user_id,
+        )
+
+    async def reset(self, route: Route) -> ReplyFinal | ReplyError:
+        """Start a new upstream chat for the route's conversation (this user's, under per-user scope); returns
+        the character's greeting."""
+        if route.preset.npcs:
+            return await self._npc.reset(route)
         return await self._queue.run(route.session, lambda: self._new_chat(route))
 
     async def forget(self, conversation: str) -> None:
         """Forget every upstream chat of a conversation (every user's) with its activity records, so the next
         message starts anew. Each chat is forgotten in its turn on the room queue, after any reply already
         running on it, so that reply cannot record itself into the conversation afterwards."""
-        whos = set(await self.store.list_chat_ids(conversation)) | {EVERYONE}
+        whos = set(await self._conversations.list_chat_ids(conversation)) | {EVERYONE}
         offset = 0
         while True:
-            records, total = await self.store.list_conversations(conversation=conversation, limit=500, offset=offset)
+            records, total = await self._conversations.list_conversations(
+                conversation=conversation, limit=500, offset=offset
+            )
             whos |= {record.who for record in records}
             offset += len(records)
             if not records or offset >= total:
                 break
         for who in sorted(whos):
             await self._queue.run(
-                session_key(conversation, who), partial(self.store.delete_conversation, conversation, who)
+                session_key(conversation, who), partial(self._conversations.delete_conversation, conversation, who)
             )
-        await self.store.clear_chat_ids(conversation)  # whatever else is keyed there (e.g. an NPC room)
+        await self._conversations.clear_chat_ids(conversation)  # whatever else is keyed there (e.g. an NPC room)
 
-    async def greeting(self, request: ChatRequest) -> ReplyFinal | ReplyError:
-        """The greeting of the conversation's character (creating the upstream chat if there is none yet)."""
-        route = await self.router.resolve(request)
-        if route is None:
-            return NO_PRESET
+    async def greeting(self, route: Route) -> ReplyFinal | ReplyError:
+        """The greeting of the route's character."""
         if route.preset.npcs:
-            return await self.npc.greeting(route)
+            return await self._npc.greeting(route)
         try:
             info = await self._upstream(route).character_info(route.preset.character_id)
         except UpstreamError as exc:
             return self._error(exc, route)
         return ReplyFinal(text=info.greeting or f"{info.name} is here.", speaker=route.preset.display_name or info.name)
 
-    async def speaker(self, request: ChatRequest) -> Speaker | None:
-        """The persona that answers the request (None when no preset answers there). The character's own name
-        and avatar fill in what the preset leaves out; without the backend, the preset's name stands in."""
-        route = await self.router.resolve(request)
-        if route is None:
-            return None
+    async def speaker(self, route: Route) -> Speaker:
+        """The persona that answers on the route. The character's own name and avatar fill in what the preset
+        leaves out; without the backend, the preset's name stands in."""
         preset = route.preset
         name, avatar = preset.display_name, preset.avatar_url
         if name is None or avatar is None:
@@ -170,20 +167,7 @@ class ChatService:
         self._characters[key] = (now, info)
         return info
 
-    async def pacing(self, request: ChatRequest, base: PacingPolicy) -> PacingPolicy:
-        """``base`` with the pacing overrides of the preset that answers the request. Invalid overrides
-        (possible in presets stored before a pacing field changed) are logged and ignored."""
-        route = await self.router.resolve(request)
-        if route is None or not route.preset.pacing:
-            return base
-        try:
-            return base.with_overrides(route.preset.pacing)
-        except ValueError as exc:
-            log.warning("preset %s has invalid pacing overrides (%s); using the defaults", route.preset.name, exc)
-            return base
-
-    async def status(self, request: ChatRequest) -> ConversationStatus:
-        route = await self.router.resolve(request)
+    async def status(self, request: ChatRequest, route: Route | None) -> ConversationStatus:
         if route is None:
             return ConversationStatus(
                 conversation=request.conversation_key,
@@ -200,17 +184,17 @@ class ChatService:
             character_id=route.preset.character_id,
             backend=route.preset.backend,
             bound=route.bound,
-            chat_id=await self.router.chat_id(route),
+            chat_id=await self._conversations.get_chat_id(route.conversation, route.who),
             queued=self._queue.pending(route.session),
         )
 
     async def history(self, conversation: str, who: str, limit: int = 50) -> list[HistoryTurn]:
         """The upstream's record of a conversation's turns, oldest first (empty when it has no chat yet)."""
-        record = await self.store.get_conversation(conversation, who)
-        chat_id = await self.store.get_chat_id(conversation, who)
+        record = await self._conversations.get_conversation(conversation, who)
+        chat_id = await self._conversations.get_chat_id(conversation, who)
         if record is None or chat_id is None:
             return []
-        preset = await self.router.catalog.get(record.preset)
+        preset = await self._catalog.get(record.preset)
         if preset is None:
             return []
         upstream = self._upstreams.get(preset.backend)
@@ -222,34 +206,26 @@ class ChatService:
         return self._queue.pending(route.session)
 
     async def _stream(
-        self, request: ChatRequest, start: Callable[[Upstream, str, Route], ReplyStream], npc: bool = False
+        self, label: str, route: Route, start: Callable[[Upstream, str], ReplyStream], user_id: str
     ) -> AsyncIterator[ReplyEvent]:
-        route = await self.router.resolve(request)
-        if route is None:
-            yield NO_PRESET
-            return
-        if route.preset.npcs:  # the cast answers, as one plain stream (NPC-aware adapters use self.npc)
-            async for event in flatten(self.npc.reply(request)) if npc else _one(NPC_UNSUPPORTED):
-                yield event
-            return
         events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
 
         async def job() -> None:
             try:
                 upstream = self._upstream(route)
-                chat_id = await self.router.chat_id(route)
+                chat_id = await self._conversations.get_chat_id(route.conversation, route.who)
                 if chat_id is None:
                     chat_id = (await self._create_chat(route)).chat_id
-                async for event in start(upstream, chat_id, route):
+                async for event in start(upstream, chat_id):
                     if event.kind == "final":  # recorded before anyone sees the reply as done
-                        await self.store.record_turn(
-                            route.conversation, route.who, request.user_id, route.preset.name, event.text
+                        await self._conversations.record_turn(
+                            route.conversation, route.who, user_id, route.preset.name, event.text
                         )
                     events.put_nowait(event)
             except UpstreamError as exc:
                 events.put_nowait(self._error(exc, route))
             except Exception:
-                log.exception("reply for %s failed", request.request_id)
+                log.exception("reply for %s failed", label)
                 events.put_nowait(INTERNAL)
 
         self._keep(self._queue.run(route.session, job))
@@ -260,7 +236,7 @@ class ChatService:
                 return
 
     async def _new_chat(self, route: Route) -> ReplyFinal | ReplyError:
-        await self.store.delete_conversation(route.conversation, route.who)
+        await self._conversations.delete_conversation(route.conversation, route.who)
         try:
             chat = await self._create_chat(route)
         except UpstreamError as exc:
@@ -269,7 +245,7 @@ class ChatService:
 
     async def _create_chat(self, route: Route) -> NewChat:
         chat = await self._upstream(route).create_chat(route.preset.character_id)
-        await self.store.set_chat_id(route.conversation, route.who, chat.chat_id)
+        await self._conversations.set_chat_id(route.conversation, route.who, chat.chat_id)
         return chat
 
     def _upstream(self, route: Route) -> Upstream:
@@ -292,7 +268,7 @@ class ChatService:
         """Wait for replies still running upstream (used at shutdown)."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        await self.npc.drain()
+        await self._npc.drain()
 
 
 async def _one(event: ReplyEvent) -> AsyncIterator[ReplyEvent]:

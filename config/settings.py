@@ -14,9 +14,9 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from backends.characterai.config import CharacterAIConfig
 from bot.models import Preset
 from bot.relay.policy import PacingPolicy
-from bot.upstream.characterai.config import CharacterAIConfig
 
 K = TypeVar("K", bound=str)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import Preset
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import DEMO_CHARACTERS, FakeCharacter
+from fakes.characterai import DEMO_CHARACTERS, FakeCharacter
 
 # One preset per demo character, by a short name an operator can type.
 PRESET_NAMES: dict[str, str] = {
@@ -27,8 +27,8 @@ PRESET_NAMES: dict[str, str] = {
 DEFAULT_PRESET = "redbeard"
 
 # The pacing fields that are durations (the rest are counts and factors).
-PACING_TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval",
-                      "retry_delay")  # fmt: skip
+PACING_TIME_FIELDS = ("destination_window", "shared_window", "global_window", "min_interval", "max_interval",
+                      "typing_interval", "retry_delay")  # fmt: skip
 
 
 class SandboxTiming(BaseModel):

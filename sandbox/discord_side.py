@@ -14,14 +14,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from adapters.discord.normalize import conversation_id, user_key
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, ReplyTarget
+from config.settings import Settings
+from fakes.discord import Channel, FakeDiscord, FakeDiscordConfig, InteractionRecord, StoredMessage, User
+from fakes.discord.permissions import MANAGE_GUILD
+from fakes.discord.world import TEXT_CHANNEL, Role
 from sandbox.demo import SandboxTiming
 from sandbox.discord_slash import parse_slash
 from sandbox.discord_view import DiscordView
-from sandbox.fakes.discord import Channel, FakeDiscord, FakeDiscordConfig, InteractionRecord, StoredMessage, User
-from sandbox.fakes.discord.permissions import MANAGE_GUILD
-from sandbox.fakes.discord.world import TEXT_CHANNEL, Role
 from sandbox.platform import BotMessage, ChatRef, Place, RealAdapter, SandboxError, channel_name
 from sandbox.settings import DISCORD_BOT_USERNAME, DISCORD_SERVER_NAME, DISCORD_TOKEN, discord_section
 
@@ -71,8 +72,8 @@ class DiscordSide:
         await self.fake.start()
         return discord_section(self.fake.api_base, self.fake.gateway_url, self.fake.guild.id, self._timing)
 
-    async def start(self, core: Core) -> None:
-        await self._real.start(core)
+    async def start(self, core: Core, settings: Settings) -> None:
+        await self._real.start(core, settings)
 
     async def stop(self) -> None:
         await self._real.stop()

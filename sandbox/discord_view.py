@@ -8,7 +8,7 @@ follow-ups), some of which only the user who ran the command sees.
 
 from __future__ import annotations
 
-from sandbox.fakes.discord import Channel, FakeDiscord, StoredMessage
+from fakes.discord import Channel, FakeDiscord, StoredMessage
 from sandbox.platform import BotMessage
 
 EPHEMERAL = 1 << 6  # message flag: only the user who ran the slash command sees it

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 from adapters.base import PlatformAdapter, build_adapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest
+from config.settings import Settings
 
 T = TypeVar("T")
 
@@ -28,9 +29,9 @@ class RealAdapter:
         self._core: Core | None = None
         self._adapter: PlatformAdapter | None = None
 
-    async def start(self, core: Core) -> None:
+    async def start(self, core: Core, settings: Settings) -> None:
         self._core = core
-        self._adapter = build_adapter(self._platform, core.settings, core.service, core.admin)
+        self._adapter = build_adapter(self._platform, settings, core.door)
         await self._adapter.start()
 
     async def stop(self) -> None:
@@ -42,7 +43,7 @@ class RealAdapter:
     async def drain(self) -> None:
         """Wait for replies still running upstream."""
         if self._core is not None:
-            await self._core.service.drain()
+            await self._core.drain()
 
 
 def channel_name(group: str) -> str:
@@ -102,7 +103,7 @@ class SandboxPlatform(Protocol):
     def bot_handle(self) -> str:
         """How users address the bot in a group, e.g. ``@CharBridgeBot``."""
 
-    async def start(self, core: Core) -> None:
+    async def start(self, core: Core, settings: Settings) -> None:
         """Start the real adapter against the (already running) fake."""
 
     async def stop(self) -> None:

@@ -20,14 +20,15 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.app import DataDirLock, StartupError
+from bot.errors import StartupError
 from bot.logsetup import RedactSecrets
+from bot.store.lock import DataDirLock
 from sandbox.demo import SandboxTiming
 from sandbox.platform import SandboxError
 from sandbox.script import read_script, run_script
 from sandbox.settings import DISCORD_TOKEN, TELEGRAM_TOKEN
 from sandbox.terminal import run_interactive
-from sandbox.world import SandboxWorld
+from sandbox.world import SandboxWorld, Wiring
 
 T = TypeVar("T")
 
@@ -83,12 +84,12 @@ async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
     return False
 
 
-async def _main(options: SandboxOptions, data_dir: Path, lines: list[str] | None) -> None:
+async def _main(options: SandboxOptions, wiring: Wiring, data_dir: Path, lines: list[str] | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    world = SandboxWorld(data_dir, SandboxTiming(time_scale=options.time_scale))
+    world = SandboxWorld(data_dir, wiring, SandboxTiming(time_scale=options.time_scale))
     try:
         if not await _unless_stopped(world.start(), stop):
             return
@@ -102,7 +103,8 @@ async def _main(options: SandboxOptions, data_dir: Path, lines: list[str] | None
         await world.stop()
 
 
-def run_sandbox(options: SandboxOptions) -> int:
+def run_sandbox(options: SandboxOptions, wiring: Wiring) -> int:
+    """Run the sandbox; the bridge in it is built with the root's ``wiring``."""
     try:
         lines = read_script(options.script) if options.script is not None else None
     except SandboxError as exc:
@@ -116,7 +118,7 @@ def run_sandbox(options: SandboxOptions) -> int:
     try:
         lock.acquire()
         handler = _log_to_file(data_dir / LOG_FILE)
-        asyncio.run(_main(options, data_dir, lines))
+        asyncio.run(_main(options, wiring, data_dir, lines))
     except StartupError as exc:
         print(f"charbridge: {exc}", file=sys.stderr)
         return EXIT_USAGE

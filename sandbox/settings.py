@@ -20,8 +20,8 @@ from config.settings import (
     StorageSettings,
     TelegramSettings,
 )
+from fakes.characterai import FakeCharacter, FakeCharacterAI
 from sandbox.demo import DEFAULT_PRESET, SandboxTiming, demo_presets
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
 
 TELEGRAM_TOKEN = "1000000001:SANDBOX-NOT-A-REAL-TOKEN"
 TELEGRAM_BOT_USERNAME = "CharBridgeBot"

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, ReplyTarget
+from config.settings import Settings
+from fakes.telegram import Chat, FakeTelegram, User
+from fakes.telegram.world import MemberStatus
 from sandbox.demo import SandboxTiming
-from sandbox.fakes.telegram import Chat, FakeTelegram, User
-from sandbox.fakes.telegram.world import MemberStatus
 from sandbox.platform import BotMessage, ChatRef, Place, RealAdapter, SandboxError
 from sandbox.settings import TELEGRAM_BOT_NAME, TELEGRAM_BOT_USERNAME, TELEGRAM_TOKEN, telegram_section
 
@@ -42,8 +43,8 @@ class TelegramSide:
         await self.fake.start()
         return telegram_section(self.fake.base_url, self.fake.base_file_url, self._timing)
 
-    async def start(self, core: Core) -> None:
-        await self._real.start(core)
+    async def start(self, core: Core, settings: Settings) -> None:
+        await self._real.start(core, settings)
 
     async def stop(self) -> None:
         await self._real.stop()
@@ -101,7 +102,10 @@ class TelegramSide:
             if not mine:
                 raise SandboxError("the bot has not written here yet, so there is nothing to reply to")
             replied = mine[-1]
-        self.fake.user_sends(chat, self._user(user), text, reply_to=replied)
+        try:
+            self.fake.user_sends(chat, self._user(user), text, reply_to=replied)
+        except ValueError as exc:  # a text no Telegram app could send (too long, nothing visible)
+            raise SandboxError(str(exc)) from None
 
     # ---- observing -------------------------------------------------------------------------------
 

@@ -7,15 +7,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.app import Core, build_upstreams, open_store
+from bot.core import Core
 from bot.ports import StateStore
+from bot.upstream.base import Upstream
 from config.settings import Settings
+from fakes.characterai import FakeCharacterAI
 from sandbox.demo import SandboxTiming, character_names, demo_characters
 from sandbox.discord_side import DiscordSide
-from sandbox.fakes.characterai import FakeCharacterAI
 from sandbox.platform import ChatRef, SandboxError, SandboxPlatform
 from sandbox.settings import TELEGRAM_BOT_NAME, sandbox_settings
 from sandbox.telegram_side import TelegramSide
@@ -41,9 +43,19 @@ async def forget_upstream_chats(store: StateStore) -> int:
     return sum([await store.clear_chat_ids(conversation) for conversation in conversations])
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """How a bridge is built from its settings, handed down by the composition root (``charbridge.app``)."""
+
+    open_store: Callable[[Settings], StateStore]
+    build_upstreams: Callable[[Settings], dict[str, Upstream]]
+
+
 class SandboxWorld:
-    def __init__(self, data_dir: Path, timing: SandboxTiming | None = None) -> None:
+    def __init__(self, data_dir: Path, wiring: Wiring, timing: SandboxTiming | None = None) -> None:
         self.data_dir = data_dir
+        self._wiring = wiring
+        self._settings: Settings | None = None
         self.timing = timing or SandboxTiming()
         self.characters = demo_characters(self.timing)
         self.names = character_names(self.characters)
@@ -60,7 +72,9 @@ class SandboxWorld:
 
     @property
     def settings(self) -> Settings:
-        return self.core.settings
+        if self._settings is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._settings
 
     async def start(self) -> None:
         """Start everything; on failure, stop what did start and raise."""
@@ -80,14 +94,15 @@ class SandboxWorld:
         self.platforms[discord.name] = discord
         discord_section = await discord.start_fake()
         settings = sandbox_settings(self.data_dir, self.cai, self.characters, telegram_section, discord_section)
-        store = open_store(settings)
-        self._core = Core(settings, store, build_upstreams(settings))
+        self._settings = settings
+        store = self._wiring.open_store(settings)
+        self._core = Core(settings, store, self._wiring.build_upstreams(settings))
         forgotten = await forget_upstream_chats(store)
         if forgotten:
             log.info("forgot %d upstream chat id(s) from an earlier sandbox run", forgotten)
         await self._core.start()
         for platform in self.platforms.values():
-            await platform.start(self._core)
+            await platform.start(self._core, settings)
 
     async def stop(self) -> None:
         """Stop the adapters, the core (draining replies still running) and the fakes; safe to call twice."""

@@ -10,14 +10,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.app import Core, build_upstreams, open_store
+from bot.core import Core
 from bot.models import Preset
 from bot.relay import PacingPolicy
+from charbridge.app import build_upstreams, open_store
 from config.settings import Settings
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 from sandbox.settings import characterai_section
 
-TIME_FIELDS = ("destination_window", "global_window", "min_interval", "max_interval", "typing_interval", "retry_delay")
+TIME_FIELDS = (
+    "destination_window", "shared_window", "global_window", "min_interval", "max_interval", "typing_interval",
+    "retry_delay",
+)  # fmt: skip
 
 
 def scaled_pacing(policy: PacingPolicy, scale: float) -> dict[str, float]:

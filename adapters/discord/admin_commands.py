@@ -6,26 +6,14 @@ order the core expects (Discord itself may send options in any order).
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import AnyCommand
-from bot.admin import AdminCommands
-from bot.models import ChatRequest
+from adapters.discord.commands import AnyCommand, CommandHandler
 
-
-class AdminHost(Protocol):
-    """What the admin commands need of the Discord adapter."""
-
-    def request_for(self, interaction: discord.Interaction) -> ChatRequest | None: ...
-
-    def is_platform_admin(self, interaction: discord.Interaction) -> bool: ...
-
-    async def answer(self, interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None: ...
-
-    async def speak(self, request: ChatRequest, text: str) -> None: ...
+PresetNames = Callable[[str], Awaitable[list[str]]]
 
 
 def _words(*words: str | None) -> str:
@@ -34,18 +22,14 @@ def _words(*words: str | None) -> str:
     return " ".join(quoted)
 
 
-def admin_commands(host: AdminHost, admin: AdminCommands) -> list[AnyCommand]:
+def admin_commands(handle: CommandHandler, names: PresetNames) -> list[AnyCommand]:
+    """``handle`` answers each command as the core's ``/<command> <args>``; ``names`` autocompletes presets."""
+
     async def run(interaction: discord.Interaction, command: str, args: str) -> None:
-        request = host.request_for(interaction)
-        if request is None:
-            return
-        result = await admin.handle(request, command, args, platform_admin=host.is_platform_admin(interaction))
-        await host.answer(interaction, result.text, ephemeral=True)
-        if result.greeting is not None:
-            await host.speak(request, result.greeting.text)
+        await handle(interaction, command=command, text=args, ephemeral=True)
 
     async def preset_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=name, value=name) for name in await admin.preset_names(current)]
+        return [app_commands.Choice(name=name, value=name) for name in await names(current)]
 
     preset = app_commands.Group(name="preset", description="Choose which character answers here (admins)")
 

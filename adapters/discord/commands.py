@@ -1,4 +1,5 @@
-"""The slash commands everybody uses (/chat, /reset, /regenerate, /status), their sync, and the admin check.
+"""The slash commands everybody uses (/chat, /reset, /regenerate, /status, /npc), their sync, and the admin
+check.
 
 The admin commands (/preset with subcommands and autocomplete, /character) are built elsewhere and added
 with ``DiscordAdapter.add_command`` before the adapter starts.
@@ -7,15 +8,32 @@ with ``DiscordAdapter.add_command`` before the adapter starts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
+from bot.npc import NPC_COMMAND
+from bot.text import is_blank
+
 log = logging.getLogger("charbridge.discord")
 
-CommandHandler = Callable[[discord.Interaction], Awaitable[None]]
+class CommandHandler(Protocol):
+    """Answers a slash command; ``command``/``text`` replace what the interaction names (subcommands, options
+    re-ordered for the core), ``shown`` is the user's line an NPC channel shows."""
+
+    def __call__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        command: str | None = None,
+        text: str | None = None,
+        shown: str | None = None,
+        ephemeral: bool | None = None,
+    ) -> Awaitable[None]: ...
+
+
 AnyCommand = app_commands.Command[Any, Any, Any] | app_commands.Group
 
 EPHEMERAL_COMMANDS = frozenset({"status"})  # answers only the user who asked sees
@@ -41,7 +59,16 @@ def chat_commands(handle: CommandHandler) -> list[AnyCommand]:
     async def status(interaction: discord.Interaction) -> None:
         await handle(interaction)
 
-    return [chat, reset, regenerate, status]
+    @app_commands.command(name=NPC_COMMAND, description="Talk to one of the characters cast here")
+    @app_commands.describe(character="Which character (by name)", message="What you say to them")
+    async def npc(interaction: discord.Interaction, character: str, message: str) -> None:
+        name, said = character.strip(), message.strip()
+        who = discord.utils.escape_markdown(interaction.user.display_name)
+        shown = f"💬 **{who}** to **{name}**: {said}"
+        text = "" if is_blank(name) or is_blank(said) else f"{name} {said}"  # the core answers with the usage
+        await handle(interaction, command=NPC_COMMAND, text=text, shown=shown)
+
+    return [chat, reset, regenerate, status, npc]
 
 
 async def sync_commands(tree: app_commands.CommandTree[Any], guild_ids: Sequence[int]) -> None:

@@ -1,5 +1,9 @@
 """Discord message or interaction -> ChatRequest. Pure functions: no I/O, no client calls.
 
+Text is passed on exactly as written (Markdown, HTML-like tags and all), with mentions of the bot taken out
+and other mentions shown as names; a text of nothing but whitespace and invisible characters (zero-width
+spaces, joiners, fillers) counts as empty.
+
 Ids: a guild channel is ``discord:<guild>:<channel>``; a thread keeps its PARENT channel's conversation id and
 carries its own id as ``thread_id`` (so a thread without a binding of its own falls back to its channel's);
 a DM is ``discord:dm:<channel>``; users are ``discord:<user>``; messages (and slash command invocations)
@@ -16,6 +20,7 @@ from typing import Any
 import discord
 
 from bot.models import ChatRequest, ReplyTarget
+from bot.text import is_blank
 
 PLATFORM = "discord"
 ANSWERED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
@@ -23,8 +28,9 @@ _GAP = "\x00"  # where a mention of the bot was taken out
 _GAPS = re.compile(r"[ \t]*(?:\x00[ \t]*)+")
 _EDGE_GAPS = re.compile(r"(^|\n)\x00|\x00(?=\n|$)")
 _SUBCOMMAND, _SUBCOMMAND_GROUP = 1, 2
-
-
+# Characters that show nothing although they are neither whitespace nor format characters (Cf, which holds
+# the zero-width space and joiners, the word joiner, the BOM and the direction marks): the combining
+# grapheme joiner, the Hangul fillers and the blank Braille pattern, favourites for "empty" messages.
 @dataclass(frozen=True)
 class BotIdentity:
     """Who the bot is: its user id and the ids of its character webhooks (a live set the adapter grows)."""
@@ -112,7 +118,8 @@ def _take_out(text: str, tokens: list[str]) -> tuple[str, bool]:
 def _close_gaps(text: str) -> str:
     """Each run of taken-out mentions becomes one space, or nothing at the start or end of a line."""
     text = _GAPS.sub(_GAP, text)
-    return _EDGE_GAPS.sub(r"\1", text).replace(_GAP, " ").strip()
+    text = _EDGE_GAPS.sub(r"\1", text).replace(_GAP, " ").strip()
+    return "" if is_blank(text) else text  # a message of zero-width characters is an empty one
 
 
 def _replied(message: discord.Message) -> discord.Message | None:

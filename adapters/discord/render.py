@@ -9,9 +9,12 @@ Every send and edit carries ``AllowedMentions.none()``: character output never p
 
 Rate limits: discord.py waits by itself when a bucket's ``X-RateLimit-Remaining`` reaches 0 and sleeps
 through (and retries) 429 answers that carry ``retry_after``; the relay's per-destination windows keep
-the calls under Discord's limits so that this stays the exception. Only a 429 that discord.py hands back
-(``discord.RateLimited`` when a wait exceeds ``max_ratelimit_timeout``, or an ``HTTPException`` 429 after
-its own retries) reaches the relay, as ``RateLimited``, which then blocks the destination for retry_after.
+the calls under Discord's limits so that this stays the exception. Discord also caps the webhooks of one
+channel together (about 30 per minute, announced by no header until a 429 of scope "shared"); the adapter
+relays every webhook reply with the channel as the relay's shared pool, so that cap is paced too. Only a
+429 that discord.py hands back (``discord.RateLimited`` when a wait exceeds ``max_ratelimit_timeout``, or an
+``HTTPException`` 429 after its own retries) reaches the relay, as ``RateLimited``, which then blocks the
+destination for retry_after.
 """
 
 from __future__ import annotations

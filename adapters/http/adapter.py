@@ -13,9 +13,8 @@ from adapters.http.errors import error_middleware
 from adapters.http.handlers import OPENAPI_DOCUMENT, ChatApi
 from adapters.http.openapi import build_document
 from adapters.http.routes import ROUTES, add_routes, public_route_names
-from bot.admin import AdminCommands
-from bot.app import StartupError
-from bot.service import ChatService
+from bot.door import Door
+from bot.errors import StartupError
 from config.settings import HttpApiSettings, Settings
 
 log = logging.getLogger("charbridge.http")
@@ -36,7 +35,7 @@ def api_keys(settings: HttpApiSettings) -> ApiKeys:
 
 def build_app(
     settings: HttpApiSettings,
-    service: ChatService,
+    door: Door,
     *,
     clock: Callable[[], float] = time.monotonic,
     rate_window: float = 60.0,
@@ -52,13 +51,13 @@ def build_app(
     )
     app[OPENAPI_DOCUMENT] = build_document(ROUTES)
     add_routes(
-        app, ChatApi(service, settings.max_body_bytes, upstream_retry_after, settings.sse_keepalive_seconds)
+        app, ChatApi(door, settings.max_body_bytes, upstream_retry_after, settings.sse_keepalive_seconds)
     )
     return app
 
 
 class HttpAdapter:
-    """``HttpAdapter(settings, service[, admin])``; ``await start()`` listens on ``settings.http.host:port``
+    """``HttpAdapter(settings, door)``; ``await start()`` listens on ``settings.http.host:port``
     (port 0: any free port, see ``port``), ``await stop()`` closes it.
 
     ``rate_window`` is the rate limit's window in seconds (``rate_limit_per_minute`` requests per window);
@@ -70,8 +69,7 @@ class HttpAdapter:
     def __init__(
         self,
         settings: Settings,
-        service: ChatService,
-        admin: AdminCommands | None = None,  # unused: the HTTP API has no admin commands (yet)
+        door: Door,
         *,
         clock: Callable[[], float] = time.monotonic,
         rate_window: float = 60.0,
@@ -79,7 +77,7 @@ class HttpAdapter:
         shutdown_timeout: float = 10.0,
     ) -> None:
         self._settings = settings.http
-        self._service = service
+        self._door = door
         self._clock = clock
         self._rate_window = rate_window
         self._upstream_retry_after = upstream_retry_after
@@ -90,7 +88,7 @@ class HttpAdapter:
     async def start(self) -> None:
         app = build_app(
             self._settings,
-            self._service,
+            self._door,
             clock=self._clock,
             rate_window=self._rate_window,
             upstream_retry_after=self._upstream_retry_after,

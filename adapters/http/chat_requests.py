@@ -9,6 +9,7 @@ continuing one character's chat with another. DELETE a conversation to start it 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from adapters.http.errors import NO_PRESET_MESSAGE, ApiError, invalid
@@ -23,10 +24,13 @@ from adapters.http.identity import (
     user_key,
 )
 from adapters.http.schemas import ChatBody
-from bot.models import AuditEntry, Binding, ChatRequest, ReplyTarget
+from bot.conversations import ConversationBook
+from bot.door import Door
+from bot.models import ChatRequest, ReplyEvent, ReplyTarget
+from bot.npc import flatten
+from bot.plans import Cast, Say, Stream
 from bot.ports import EVERYONE
 from bot.router import Route
-from bot.service import ChatService
 
 # The acting user of requests about a whole group conversation (reset), where no single user asked.
 API_USER = "api"
@@ -36,6 +40,7 @@ API_USER = "api"
 class PreparedChat:
     request: ChatRequest
     route: Route
+    events: AsyncIterator[ReplyEvent]
 
     @property
     def conversation_id(self) -> str:
@@ -70,32 +75,36 @@ def request_for(ref: ConversationRef) -> ChatRequest:
     return chat_request(user, group_of(ref.conversation), text="")
 
 
-async def prepare_chat(service: ChatService, body: ChatBody) -> PreparedChat:
+async def prepare_chat(door: Door, body: ChatBody) -> PreparedChat:
+    """The core's plan for an API chat call (binding its conversation to ``preset`` first when it names one)."""
     request = chat_request(body.user_id, body.group_id, body.message)
     if body.preset is not None:
-        await _use_preset(service, request, body.preset)
-    route = await service.router.resolve(request)
-    if route is None:
-        raise ApiError("INVALID_REQUEST", NO_PRESET_MESSAGE, reason="no_preset")
-    return PreparedChat(request=request, route=route)
+        await _use_preset(door.conversations, request, body.preset)
+    plan = await door.handle(request)
+    match plan:
+        case Stream():
+            return PreparedChat(request=request, route=plan.route, events=plan.events)
+        case Cast():
+            return PreparedChat(request=request, route=plan.route, events=flatten(plan.items))
+        case Say(error="no_preset"):
+            raise ApiError("INVALID_REQUEST", NO_PRESET_MESSAGE, reason="no_preset")
+        case Say():
+            raise invalid(plan.text)
+        case _:
+            raise invalid("This message cannot be answered.")
 
 
-async def _use_preset(service: ChatService, request: ChatRequest, name: str) -> None:
-    if await service.router.catalog.get(name) is None:
+async def _use_preset(book: ConversationBook, request: ChatRequest, name: str) -> None:
+    preset = await book.preset(name)
+    if preset is None:
         raise invalid(f"There is no preset named {name!r}.")
-    current = await service.router.resolve(request)
+    current = await book.route(request)
     if current is not None and current.preset.name == name:
         return
-    conversation = request.conversation_key
-    if await service.store.list_chat_ids(conversation):
+    if await book.has_chats(request.conversation_key):
         talking_to = f"preset {current.preset.name!r}" if current is not None else "another character"
         raise invalid(
             f'This conversation already talks to {talking_to}. Leave out "preset" to continue it, or '
             "DELETE /api/conversations/{id} first to start it over with another preset."
         )
-    await service.store.put_binding(Binding(conversation=conversation, preset=name, bound_by=request.user_id))
-    await service.store.append_audit(
-        AuditEntry(
-            actor=request.user_id, conversation=conversation, action="use", detail=f"{name} (HTTP API request)"
-        )
-    )
+    await book.bindings.bind(request, preset, via="HTTP API request")

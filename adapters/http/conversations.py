@@ -21,25 +21,25 @@ from adapters.http.schemas import (
     ConversationSummary,
     HistoryMessage,
     ListConversationsQuery,
+    epoch_millis,
 )
-from bot.models import AuditEntry, ConversationRecord, ReplyError
+from bot.conversations import ConversationBook
+from bot.models import ConversationRecord, ReplyError
 from bot.ports import EVERYONE
-from bot.service import ChatService
 from bot.upstream.base import UpstreamError
-
-# Page size when scanning the store for HTTP conversations (see Conversations.summaries).
 
 
 class Conversations:
-    def __init__(self, service: ChatService, upstream_retry_after: float) -> None:
-        self._service = service
-        self._store = service.store
+    def __init__(self, book: ConversationBook, upstream_retry_after: float) -> None:
+        self._book = book
         self._retry_after = upstream_retry_after
 
     async def summaries(self, query: ListConversationsQuery) -> ConversationListData:
+        """Most recently active first; ``userId`` keeps the conversations that user has spoken in, ``groupId``
+        those of the group (both: the user's conversation there); ``total`` counts the same filter."""
         user = user_key(query.user_id) if query.user_id is not None else None
         conversation = group_conversation(query.group_id) if query.group_id is not None else None
-        records, total = await self._store.list_conversations(
+        records, total = await self._book.records(
             user, conversation, query.limit, query.offset, platform=PLATFORM
         )
         summaries = [_summary(ConversationRef(conversation=r.conversation, who=r.who), r, r.preset) for r in records]
@@ -49,12 +49,14 @@ class Conversations:
         record = await self._existing(ref)
         preset = record.preset if record is not None else await self._current_preset(ref)
         try:
-            turns = await self._service.history(ref.conversation, ref.who, limit)
+            turns = await self._book.history(ref.conversation, ref.who, limit)
         except UpstreamError as exc:
             error = ReplyError(code=exc.code.value, message=exc.user_message)
             raise from_reply_error(error, exc.retry_after or self._retry_after) from None
         messages = [
-            HistoryMessage(role="user" if t.is_human else "assistant", content=t.text, timestamp=t.created_at)
+            HistoryMessage(
+                role="user" if t.is_human else "assistant", content=t.text, timestamp=epoch_millis(t.created_at)
+            )
             for t in turns
         ]
         summary = _summary(ref, record, preset)
@@ -64,41 +66,33 @@ class Conversations:
         """Forget the conversation (its record and upstream chat). A preset binding that the API made for it
         goes too once no chat is left in the conversation, so a new conversation there may choose again."""
         await self._existing(ref)
-        await self._store.delete_conversation(ref.conversation, ref.who)
-        if await self._store.list_chat_ids(ref.conversation):
+        await self._book.forget(ref.conversation, ref.who)
+        if await self._book.has_chats(ref.conversation):
             return
-        binding = await self._store.get_binding(ref.conversation)
+        binding = await self._book.binding(ref.conversation)
         if binding is not None and binding.bound_by.startswith(PREFIX):
-            await self._store.delete_binding(ref.conversation)
-            await self._store.append_audit(
-                AuditEntry(
-                    actor=binding.bound_by,
-                    conversation=ref.conversation,
-                    action="unbind",
-                    detail=f"{binding.preset} (HTTP API conversation deleted)",
-                )
-            )
+            await self._book.bindings.drop(request_for(ref), binding, "HTTP API conversation deleted")
 
     async def clear(self, ref: ConversationRef) -> None:
         """A new upstream chat with the same character (the service's reset)."""
         await self._existing(ref)
         request = request_for(ref)
-        route = await self._service.router.resolve(request)
+        route = await self._book.route(request)
         if route is None or (route.conversation, route.who) != (ref.conversation, ref.who):
             raise invalid("This conversation's preset has changed since; DELETE it instead.")
-        result = await self._service.reset(request)
+        result = await self._book.restart(route)
         if result.kind == "error":
             raise from_reply_error(result, self._retry_after)
 
     async def _existing(self, ref: ConversationRef) -> ConversationRecord | None:
         """The record (None right after a clear, before anyone spoke); 404 when the conversation is unknown."""
-        record = await self._store.get_conversation(ref.conversation, ref.who)
-        if record is None and await self._store.get_chat_id(ref.conversation, ref.who) is None:
+        record = await self._book.record(ref.conversation, ref.who)
+        if record is None and not await self._book.has_chat(ref.conversation, ref.who):
             raise not_found()
         return record
 
     async def _current_preset(self, ref: ConversationRef) -> str | None:
-        route = await self._service.router.resolve(request_for(ref))
+        route = await self._book.route(request_for(ref))
         return route.preset.name if route is not None else None
 
 
@@ -114,5 +108,5 @@ def _summary(ref: ConversationRef, record: ConversationRecord | None, preset: st
         preset=preset,
         message_count=record.message_count if record is not None else 0,
         last_message=record.last_message if record is not None else "",
-        updated_at=record.updated_at if record is not None else None,
+        updated_at=epoch_millis(record.updated_at) if record is not None else None,
     )

@@ -21,15 +21,17 @@ STATUS: dict[ErrorCodeName, int] = {
     "RATE_LIMITED": 429,
     "INTERNAL_ERROR": 500,
     "MODEL_ERROR": 502,
-    "BACKEND_UNAVAILABLE": 503,
+    "CHANNEL_UNAVAILABLE": 503,
 }
 
-# The chat service's ReplyError codes (bot.upstream.base.ErrorCode plus the service's own). Anything not listed
-# is a MODEL_ERROR: the backend took the request but could not produce a reply.
+# The chat service's ReplyError codes (bot.upstream.base.ErrorCode plus the service's own). CHANNEL_UNAVAILABLE:
+# no backend can serve the request (down, not configured, or our credentials refused: the operator must act).
+# Anything not listed is a MODEL_ERROR: the backend took the request but could not produce a reply.
 REPLY_CODES: dict[str, ErrorCodeName] = {
-    "auth": "BACKEND_UNAVAILABLE",  # our backend credentials were refused: the operator must act
-    "unavailable": "BACKEND_UNAVAILABLE",
+    "auth": "CHANNEL_UNAVAILABLE",
+    "unavailable": "CHANNEL_UNAVAILABLE",  # also a preset whose backend is not configured
     "rate_limited": "RATE_LIMITED",
+    "model_error": "MODEL_ERROR",  # bot.upstream.base.ErrorCode.MODEL: up, but the model failed this reply
     "no_preset": "INVALID_REQUEST",
 }
 

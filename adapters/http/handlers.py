@@ -30,8 +30,8 @@ from adapters.http.schemas import (
     StartEvent,
 )
 from adapters.http.sse import DeltaTracker, EventStream
+from bot.door import Door
 from bot.models import ReplyEvent, ReplyFinal
-from bot.service import ChatService
 
 log = logging.getLogger("charbridge.http")
 
@@ -49,22 +49,20 @@ async def _close(replies: AsyncIterator[ReplyEvent]) -> None:
 
 
 class ChatApi:
-    def __init__(
-        self, service: ChatService, max_body_bytes: int, upstream_retry_after: float, keepalive: float = 15.0
-    ) -> None:
-        self._service = service
+    def __init__(self, door: Door, max_body_bytes: int, upstream_retry_after: float, keepalive: float = 15.0) -> None:
+        self._door = door
         self._keepalive = keepalive
         self._max_body = max_body_bytes
         self._retry_after = upstream_retry_after
-        self._conversations = Conversations(service, upstream_retry_after)
+        self._conversations = Conversations(door.conversations, upstream_retry_after)
 
     async def _prepare(self, request: web.Request) -> PreparedChat:
         body = await parse_body(request, ChatBody, self._max_body)
-        return await prepare_chat(self._service, body)
+        return await prepare_chat(self._door, body)
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         prepared = await self._prepare(request)
-        replies = self._service.reply(prepared.request)
+        replies = prepared.events
         final: ReplyFinal | None = None
         try:
             async for event in replies:
@@ -85,7 +83,7 @@ class ChatApi:
         prepared = await self._prepare(request)  # bad requests get a JSON error, before the stream starts
         stream = EventStream(request, self._keepalive)
         await stream.open()
-        replies = self._service.reply(prepared.request)
+        replies = prepared.events
         tracker = DeltaTracker()
         try:
             await stream.send(StartEvent(conversation_id=prepared.conversation_id))

@@ -1,12 +1,13 @@
 """The HTTP API's wire models. Handlers validate requests and serialise responses with these, and the OpenAPI
 document is generated from these same classes, so the two cannot drift apart.
 
-JSON names are camelCase (``userId``); Python attributes are snake_case.
+JSON names are camelCase (``userId``); Python attributes are snake_case. Times are Unix epoch milliseconds
+(integers).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
@@ -21,6 +22,17 @@ CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,600}$"
 
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN)]
 PresetName = Annotated[str, Field(pattern=PRESET_NAME_PATTERN)]
+EpochMillis = Annotated[int, Field(json_schema_extra={"format": "int64"})]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_millis(moment: datetime | None) -> int | None:
+    """A moment as Unix epoch milliseconds (exact integer arithmetic, rounded down); None stays None."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)
 
 
 class ApiModel(BaseModel):
@@ -88,10 +100,14 @@ class ChatBody(RequestModel):
 
 
 class ListConversationsQuery(QueryModel):
-    user_id: ExternalId | None = Field(default=None, description="only conversations this user spoke in last")
-    group_id: ExternalId | None = Field(default=None, description="only this group's conversation(s)")
-    limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    user_id: ExternalId | None = Field(
+        default=None, description="only conversations this user has spoken in (whoever spoke last)"
+    )
+    group_id: ExternalId | None = Field(
+        default=None, description="only this group's conversation(s); with userId: that user's conversation there"
+    )
+    limit: int = Field(default=20, ge=1, le=100, description="the page size")
+    offset: int = Field(default=0, ge=0, description="how many of the filtered conversations to skip")
 
 
 class HistoryQuery(QueryModel):
@@ -128,12 +144,15 @@ class ConversationSummary(ApiModel):
     preset: str | None
     message_count: int = Field(description="user messages plus character replies since the last clear")
     last_message: str
-    updated_at: datetime | None = Field(description="null when nothing was said since the last clear")
+    updated_at: EpochMillis | None = Field(
+        description="when anybody last spoke in it (Unix epoch milliseconds); null when nothing was said since "
+        "the last clear"
+    )
 
 
 class ConversationListData(ApiModel):
-    conversations: list[ConversationSummary]
-    total: int
+    conversations: list[ConversationSummary] = Field(description="this page, most recently active first")
+    total: int = Field(description="how many conversations match the filters, over all pages")
 
 
 class ConversationListResponse(ApiModel):
@@ -144,7 +163,9 @@ class ConversationListResponse(ApiModel):
 class HistoryMessage(ApiModel):
     role: Literal["user", "assistant"]
     content: str
-    timestamp: datetime | None
+    timestamp: EpochMillis | None = Field(
+        description="when it was written (Unix epoch milliseconds), when the backend says"
+    )
 
 
 class ConversationDetail(ConversationSummary):
@@ -167,7 +188,7 @@ ErrorCodeName = Literal[
     "CONVERSATION_NOT_FOUND",
     "RATE_LIMITED",
     "MODEL_ERROR",
-    "BACKEND_UNAVAILABLE",
+    "CHANNEL_UNAVAILABLE",
     "INTERNAL_ERROR",
 ]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
+from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
@@ -13,11 +13,11 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 from adapters.telegram.admins import ChatAdmins
 from adapters.telegram.normalize import BotIdentity, message_key, normalize_message
 from adapters.telegram.render import TelegramReplySink
-from bot.admin import AdminCommands
+from bot.door import Door
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal
-from bot.npc import NpcNotice, Ticket
+from bot.npc import NpcNotice
+from bot.plans import Cast, Plan, Say, Stream
 from bot.relay import Budgets, PacingPolicy, relay_reply
-from bot.service import ChatService
 from config.settings import Settings
 
 log = logging.getLogger("charbridge.telegram")
@@ -34,32 +34,15 @@ COMMANDS = [
     BotCommand("npc", "Where several characters are cast: /npc <name> <message>"),
 ]
 
-HELP_TEXT = (
-    "Talk to the character here.\n"
-    "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
-    "or use /chat <message>.\n"
-    "/start – the character's greeting\n"
-    "/reset – start a new conversation\n"
-    "/regenerate – another answer to the last message\n"
-    "/status – which character answers here\n"
-    "Where several characters are cast, name one, reply to its message, or use /npc <name> <message>.\n"
-    "Admins: /preset list · /preset use <name> · /preset show <name> · /character <id> · /preset help"
-)
-
-Handler = Callable[[ChatRequest], Awaitable[None]]
-
-# The arrival ticket of the update being handled (each PTB update runs in its own task and context).
-_ticket: ContextVar[Ticket | None] = ContextVar("telegram_npc_ticket", default=None)
-
 
 class TelegramAdapter:
     name = "telegram"
 
-    def __init__(self, settings: Settings, service: ChatService, admin: AdminCommands | None = None) -> None:
+    def __init__(self, settings: Settings, door: Door) -> None:
         config = settings.telegram
         assert config.token is not None, "the Telegram adapter needs a token"
         self._settings = settings
-        self._service = service
+        self._door = door
         self._app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(config.token.get_secret_value())
@@ -75,24 +58,7 @@ class TelegramAdapter:
         }
         self._budgets = Budgets.for_policy(self._policies["group"])
         self._me = BotIdentity(id=0, username="")
-        self._admin = admin
         self._chat_admins = ChatAdmins(self._app.bot, config.admin_cache_seconds)
-        self._commands: dict[str, Handler] = {
-            "start": self._greet,
-            "help": self._help,
-            "chat": self._chat,
-            "reset": self._reset,
-            "regenerate": self._regenerate,
-            "status": self._status,
-            "npc": self._npc,
-        }
-        if admin is not None:
-            self._commands["preset"] = self._admin_command
-            self._commands["character"] = self._admin_command
-
-    def add_command(self, name: str, handler: Handler) -> None:
-        """Register another command (the admin commands plug in here)."""
-        self._commands[name] = handler
 
     async def start(self) -> None:
         await self._app.initialize()  # getMe: fails fast on a bad token
@@ -136,76 +102,43 @@ class TelegramAdapter:
         request = normalize_message(message, self._me)
         if request is None:
             return
-        ticket = self._service.npc.arrive(request)  # before any await: keeps the chat's arrival order
-        _ticket.set(ticket)
+        ticket = self._door.arrive(request.conversation_id)  # before any await: keeps the chat's arrival order
         try:
-            if not await self._service.first_delivery(request):
-                return
-            if request.command is not None:
-                handler = self._commands.get(request.command)
-                if handler is not None:
-                    await handler(request)
-                elif request.is_dm:
-                    await self._say(request, f"I don't know /{request.command}. Try /help.")
-            elif await self._service.npc.applies(request):
-                await self._npc(request)
-            elif await self._service.should_answer(request):
-                await self._stream(request, self._service.reply(request))
+            plan = await self._door.handle(request, ticket, is_admin=partial(self._is_chat_admin, request))
+            await self._render(request, plan)
         except Exception:
             log.exception("handling Telegram message %s failed", request.message_id)
         finally:
             ticket.release()
 
-    async def _chat(self, request: ChatRequest) -> None:
-        if not request.text:
-            await self._say(request, "Usage: /chat <message>")
-            return
-        if await self._service.npc.applies(request):
-            await self._npc(request)
-            return
-        await self._stream(request, self._service.reply(request))
+    async def _render(self, request: ChatRequest, plan: Plan) -> None:
+        policy = plan.policy(self._policies["private" if request.is_dm else "group"])
+        match plan:
+            case Say():
+                await self._say(request, plan.together, policy)
+                if plan.greeting is not None and plan.greeting_apart:
+                    await self._say(request, plan.greeting, policy)
+            case Stream():
+                await self._stream(request, plan.events, policy)
+            case Cast():
+                await self._cast(request, plan, policy)
+            case _:
+                return
 
-    async def _npc(self, request: ChatRequest) -> None:
+    async def _cast(self, request: ChatRequest, plan: Cast, policy: PacingPolicy) -> None:
         """The cast's answer: each NPC reply under its bold name, remembered so replies to it reach it."""
-        policy = await self._policy(request)
         chat = int(request.target.chat)
-        async for item in self._service.npc.reply(request, _ticket.get()):
+        async for item in plan.items:
             if isinstance(item, NpcNotice):
-                await self._say(request, item.text)
+                await self._say(request, item.text, policy)
                 continue
             sink = self._sink(request, speaker=item.speaker.name, quote=not item.scene)
             result = await relay_reply(item.events, sink, policy, self._budgets)
-            shown = [message_key(chat, handle) for handle in result.handles]
-            await self._service.npc.remember(request, item.speaker, shown)
+            await plan.remember(item.speaker, [message_key(chat, handle) for handle in result.handles])
 
-    async def _regenerate(self, request: ChatRequest) -> None:
-        await self._stream(request, self._service.regenerate(request))
-
-    async def _greet(self, request: ChatRequest) -> None:
-        result = await self._service.greeting(request)
-        await self._say(request, result.text if isinstance(result, ReplyFinal) else result.message)
-
-    async def _reset(self, request: ChatRequest) -> None:
-        result = await self._service.reset(request)
-        if isinstance(result, ReplyFinal):
-            await self._say(request, f"New conversation started.\n\n{result.text}")
-        else:
-            await self._say(request, result.message)
-
-    async def _admin_command(self, request: ChatRequest) -> None:
-        assert self._admin is not None and request.command is not None
+    async def _is_chat_admin(self, request: ChatRequest) -> bool:
         user_id = int(request.user_id.removeprefix("telegram:"))
-        chat_admin = not request.is_dm and await self._chat_admins.is_admin(int(request.target.chat), user_id)
-        result = await self._admin.handle(request, request.command, request.text, platform_admin=chat_admin)
-        await self._say(request, result.text)
-        if result.greeting is not None:
-            await self._say(request, result.greeting.text)
-
-    async def _help(self, request: ChatRequest) -> None:
-        await self._say(request, HELP_TEXT)
-
-    async def _status(self, request: ChatRequest) -> None:
-        await self._say(request, (await self._service.status(request)).describe())
+        return await self._chat_admins.is_admin(int(request.target.chat), user_id)
 
     def _sink(self, request: ChatRequest, speaker: str | None = None, quote: bool = True) -> TelegramReplySink:
         target = request.target
@@ -218,17 +151,14 @@ class TelegramAdapter:
             speaker=speaker,
         )
 
-    async def _policy(self, request: ChatRequest) -> PacingPolicy:
-        return await self._service.pacing(request, self._policies["private" if request.is_dm else "group"])
-
-    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent]) -> None:
-        policy = await self._policy(request)
+    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent], policy: PacingPolicy) -> None:
+        """The character's reply, relayed as paced edits."""
         await relay_reply(events, self._sink(request), policy, self._budgets)
 
-    async def _say(self, request: ChatRequest, text: str) -> None:
+    async def _say(self, request: ChatRequest, text: str, policy: PacingPolicy) -> None:
         """A one-off message (command answers), paced like replies."""
 
         async def once() -> AsyncIterator[ReplyEvent]:
             yield ReplyFinal(text=text)
 
-        await self._stream(request, once())
+        await relay_reply(once(), self._sink(request), policy, self._budgets)

@@ -11,12 +11,12 @@ from bot.admin.lookup import LookupFailed, look_up
 from bot.admin.options import MAX_DISPLAY_NAME
 from bot.admin.parse import USAGE, BindCharacter, UsePreset
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import record
-from bot.models import Binding, ChatRequest, Preset, ReplyFinal
-from bot.npc import cast_line
-from bot.npc.turns import RESUMED_ROOM
-from bot.ports import EVERYONE, StateStore
+from bot.bindings import Bindings, record
+from bot.models import ChatRequest, Preset, ReplyFinal
+from bot.npc import NpcService, cast_line
+from bot.ports import AuditLog, PresetStore
 from bot.presets import PresetCatalog
+from bot.router import Router
 from bot.service import ChatService
 from bot.upstream.base import Upstream
 
@@ -36,11 +36,23 @@ def auto_preset_name(character_name: str, backend: str, character_id: str) -> st
 
 class Binder:
     def __init__(
-        self, store: StateStore, catalog: PresetCatalog, service: ChatService, upstreams: Mapping[str, Upstream]
+        self,
+        presets: PresetStore,
+        audit: AuditLog,
+        catalog: PresetCatalog,
+        binder: Bindings,
+        service: ChatService,
+        npc: NpcService,
+        router: Router,
+        upstreams: Mapping[str, Upstream],
     ) -> None:
-        self._store = store
+        self._presets = presets
+        self._audit = audit
         self._catalog = catalog
+        self._bindings = binder
         self._service = service
+        self._npc = npc
+        self._router = router
         self._upstreams = upstreams
 
     async def use(self, request: ChatRequest, command: UsePreset) -> AdminResult:
@@ -69,38 +81,32 @@ class Binder:
                 display_name=info.name[:MAX_DISPLAY_NAME] or None,
                 avatar_url=info.avatar_url,
             )
-            await self._store.put_preset(preset)
-            await record(self._store, request, "create", f"{name}: character {command.character_id} (/character)")
+            await self._presets.put_preset(preset)
+            await record(self._audit, request, "create", f"{name}: character {command.character_id} (/character)")
         elif (preset.backend, preset.character_id) != (DEFAULT_BACKEND, command.character_id):
             return failed(f"The preset name {name} is taken by another character; use /preset create instead.")
         return await self._bind(request, preset, None)
 
     async def unbind(self, request: ChatRequest) -> AdminResult:
-        key = request.conversation_key
-        binding = await self._store.get_binding(key)
+        binding = await self._bindings.unbind(request)
         if binding is None:
             return AdminResult(text="Nothing is bound here, so nothing changed.")
-        await self._store.delete_binding(key)
-        await self._service.forget(key)
-        await record(self._store, request, "unbind", binding.preset)
-        route = await self._service.router.resolve(request)
+        route = await self._router.resolve(request)
         now = f"{route.preset.name} answers here now." if route is not None else "no character answers here now."
         return AdminResult(text=f"Unbound {binding.preset}; {now}")
 
     async def _bind(self, request: ChatRequest, preset: Preset, chat_id: str | None) -> AdminResult:
-        key = request.conversation_key
-        await self._store.put_binding(Binding(conversation=key, preset=preset.name, bound_by=request.user_id))
-        await self._service.forget(key)
-        if chat_id is not None:  # an NPC room preset resumes a group room, anything else a chat
-            await self._store.set_chat_id(key, RESUMED_ROOM if preset.npcs and preset.room else EVERYONE, chat_id)
-        await record(self._store, request, "use", preset.name + (f" resuming chat {chat_id}" if chat_id else ""))
+        await self._bindings.bind(request, preset, chat_id)
         text = render.bound(preset, chat_id)
         if preset.npcs:  # a cast: no single greeting; a group room is made now, so problems show at once
-            problem = None if chat_id is not None else await self._service.npc.prepare(request)
+            problem = None if chat_id is not None else await self._npc.prepare(request)
             return AdminResult(text="\n".join(line for line in (text, cast_line(preset), problem) if line))
         if not preset.greeting or chat_id is not None:  # a resumed chat already has its beginning
             return AdminResult(text=text)
-        reply = await self._service.greeting(request)
+        route = await self._router.resolve(request)
+        if route is None:
+            return AdminResult(text=text)
+        reply = await self._service.greeting(route)
         if not isinstance(reply, ReplyFinal):
             return AdminResult(text=f"{text}\nThe greeting could not be fetched: {reply.message}")
         greeting = reply.model_copy(update={"speaker": preset.display_name or reply.speaker})

@@ -15,11 +15,11 @@ from bot.admin.options import MAX_DISPLAY_NAME, one_line
 from bot.admin.parse import USAGE, AddNpc, ListCast, RemoveNpc, SetNpcOption
 from bot.admin.permissions import Role
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import record
+from bot.bindings import record
 from bot.models import ChatRequest, NpcCharacter, Preset
 from bot.npc import MAX_CAST, cast_line
 from bot.npc.cast import by_id, by_name
-from bot.ports import StateStore
+from bot.ports import AuditLog, PresetStore
 from bot.presets import PresetCatalog
 from bot.upstream.base import Upstream
 
@@ -45,9 +45,15 @@ def cast_details(preset: Preset) -> str:
 
 class CastEditor:
     def __init__(
-        self, store: StateStore, catalog: PresetCatalog, upstreams: Mapping[str, Upstream], reach: Reach
+        self,
+        presets: PresetStore,
+        audit: AuditLog,
+        catalog: PresetCatalog,
+        upstreams: Mapping[str, Upstream],
+        reach: Reach,
     ) -> None:
-        self._store = store
+        self._presets = presets
+        self._audit = audit
         self._catalog = catalog
         self._upstreams = upstreams
         self._reach = reach
@@ -137,5 +143,5 @@ class CastEditor:
         return [NpcCharacter(character_id=preset.character_id, name=name or preset.name, avatar_url=preset.avatar_url)]
 
     async def _save(self, request: ChatRequest, preset: Preset, detail: str) -> None:
-        await self._store.put_preset(preset)
-        await record(self._store, request, "npc", detail)
+        await self._presets.put_preset(preset)
+        await record(self._audit, request, "npc", detail)

@@ -2,7 +2,7 @@
 
 Adapters do the platform's own admin check and pass it as ``platform_admin``; everything else is here::
 
-    admin = AdminCommands.from_core(core)
+    admin = AdminCommands(presets, bindings, audit, catalog, binder, service, npc, router, upstreams, owners)
     result = await admin.handle(request, "preset", "use kira", platform_admin=True)
     send(result.text); if result.greeting: post_as(result.greeting.speaker, result.greeting.text)
 """
@@ -10,7 +10,6 @@ Adapters do the platform's own admin check and pass it as ``platform_admin``; ev
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from bot.admin import render
 from bot.admin.bindings import Binder, unknown_preset
@@ -39,14 +38,14 @@ from bot.admin.parse import (
 )
 from bot.admin.permissions import REFUSALS, Access, Role, may, role_of
 from bot.admin.results import AdminResult, failed
+from bot.bindings import Bindings
 from bot.models import ChatRequest
-from bot.ports import StateStore
+from bot.npc import NpcService
+from bot.ports import AuditLog, BindingStore, PresetStore
 from bot.presets import PresetCatalog
+from bot.router import Router
 from bot.service import ChatService
 from bot.upstream.base import Upstream
-
-if TYPE_CHECKING:
-    from bot.app import Core
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 
@@ -71,26 +70,28 @@ def needed_access(command: AdminCommand) -> Access:
 class AdminCommands:
     def __init__(
         self,
-        store: StateStore,
+        presets: PresetStore,
+        bindings: BindingStore,
+        audit: AuditLog,
         catalog: PresetCatalog,
+        binder: Bindings,
         service: ChatService,
+        npc: NpcService,
+        router: Router,
         upstreams: Mapping[str, Upstream],
         owners: Iterable[str],
         default_preset: str | None = None,
     ) -> None:
-        self._store = store
+        self._presets = presets
+        self._bindings = bindings
+        self._audit = audit
         self._catalog = catalog
-        self._service = service
+        self._router = router
         self._owners = frozenset(owners)
         self._default = default_preset
-        self._binder = Binder(store, catalog, service, upstreams)
-        self._editor = PresetEditor(store, catalog, service, upstreams, default_preset)
-        self._cast = CastEditor(store, catalog, upstreams, self._editor.outside_reach)
-
-    @classmethod
-    def from_core(cls, core: Core) -> AdminCommands:
-        bridge = core.settings.bridge
-        return cls(core.store, core.catalog, core.service, core.upstreams, bridge.owners, bridge.default_preset)
+        self._binder = Binder(presets, audit, catalog, binder, service, npc, router, upstreams)
+        self._editor = PresetEditor(presets, bindings, audit, catalog, service, upstreams, default_preset)
+        self._cast = CastEditor(presets, audit, catalog, upstreams, self._editor.outside_reach)
 
     async def handle(self, request: ChatRequest, command: str, args: str, platform_admin: bool) -> AdminResult:
         """Run ``/<command> <args>`` written in the request's conversation by the request's user."""
@@ -141,8 +142,8 @@ class AdminCommands:
                 return await self._cast.set(request, command, role)
 
     async def _list(self, request: ChatRequest) -> AdminResult:
-        stored = {p.name for p in await self._store.list_presets()}
-        route = await self._service.router.resolve(request)
+        stored = {p.name for p in await self._presets.list_presets()}
+        route = await self._router.resolve(request)
         answering = route.preset.name if route is not None else None
         lines = []
         for preset in await self._catalog.all():
@@ -160,14 +161,14 @@ class AdminCommands:
         preset = await self._catalog.get(command.name)
         if preset is None:
             return failed(unknown_preset(command.name, USAGE["show"]))
-        stored = {command.name} if await self._store.get_preset(command.name) is not None else set()
-        binding = await self._store.get_binding(request.conversation_key)
+        stored = {command.name} if await self._presets.get_preset(command.name) is not None else set()
+        binding = await self._bindings.get_binding(request.conversation_key)
         bound_here = binding is not None and binding.preset == preset.name
         return AdminResult(text=render.preset_details(preset, self._source(preset.name, stored), bound_here))
 
     async def _history(self, request: ChatRequest, command: ShowHistory) -> AdminResult:
         where = None if command.everywhere else request.conversation_key
-        entries = await self._store.list_audit(limit=command.limit, conversation=where)
+        entries = await self._audit.list_audit(limit=command.limit, conversation=where)
         return AdminResult(text=render.history(entries, command.everywhere))
 
     def _source(self, name: str, stored: set[str]) -> render.Source:

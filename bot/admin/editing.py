@@ -11,9 +11,9 @@ from bot.admin.options import MAX_DISPLAY_NAME, apply_changes, one_line
 from bot.admin.parse import USAGE, CreatePreset, DeletePreset, SetOption
 from bot.admin.permissions import Role, community_of
 from bot.admin.results import AdminResult, failed
-from bot.admin.state import record
+from bot.bindings import record
 from bot.models import ChatRequest, Preset
-from bot.ports import StateStore
+from bot.ports import AuditLog, BindingStore, PresetStore
 from bot.presets import PresetCatalog
 from bot.service import ChatService
 from bot.upstream.base import Upstream
@@ -22,13 +22,17 @@ from bot.upstream.base import Upstream
 class PresetEditor:
     def __init__(
         self,
-        store: StateStore,
+        presets: PresetStore,
+        bindings: BindingStore,
+        audit: AuditLog,
         catalog: PresetCatalog,
         service: ChatService,
         upstreams: Mapping[str, Upstream],
         default_preset: str | None,
     ) -> None:
-        self._store = store
+        self._presets = presets
+        self._bindings = bindings
+        self._audit = audit
         self._service = service
         self._catalog = catalog
         self._upstreams = upstreams
@@ -53,9 +57,9 @@ class PresetEditor:
             preset = apply_changes(base, command.changes)
         except ValueError as exc:  # pydantic's ValidationError included
             return failed(f"Those options do not fit together: {one_line(exc)}.\nUsage: {usage}")
-        await self._store.put_preset(preset)
+        await self._presets.put_preset(preset)
         options = "".join(f" {change.describe()}" for change in command.changes)
-        await record(self._store, request, "create", f"{preset.name}: character {preset.character_id}{options}")
+        await record(self._audit, request, "create", f"{preset.name}: character {preset.character_id}{options}")
         return AdminResult(text=f"Created {render.preset_label(preset)}: {preset.backend} {preset.character_id}.")
 
     async def set(self, request: ChatRequest, command: SetOption, role: Role) -> AdminResult:
@@ -71,15 +75,15 @@ class PresetEditor:
             return failed(f"{command.change.key}: {one_line(exc)}.\nUsage: {USAGE['set']}")
         if updated == current:
             return AdminResult(text=f"{command.name} already has {command.change.describe()}; nothing changed.")
-        overrides_file = await self._store.get_preset(command.name) is None
-        await self._store.put_preset(updated)
-        await record(self._store, request, "set", f"{command.name} {command.change.describe()}")
+        overrides_file = await self._presets.get_preset(command.name) is None
+        await self._presets.put_preset(updated)
+        await record(self._audit, request, "set", f"{command.name} {command.change.describe()}")
         note = " (a stored copy now overrides the config file's version)" if overrides_file else ""
         return AdminResult(text=f"Set {command.change.describe()} on {command.name}{note}.")
 
     async def delete(self, request: ChatRequest, command: DeletePreset, role: Role) -> AdminResult:
         name = command.name
-        stored = await self._store.get_preset(name)
+        stored = await self._presets.get_preset(name)
         in_file = self._catalog.from_file(name) is not None
         if stored is None:
             if in_file:
@@ -89,8 +93,8 @@ class PresetEditor:
         if refusal is not None:
             return failed(refusal)
         if in_file:
-            await self._store.delete_preset(name)
-            await record(self._store, request, "delete", f"{name} (override; the config file's version applies)")
+            await self._presets.delete_preset(name)
+            await record(self._audit, request, "delete", f"{name} (override; the config file's version applies)")
             return AdminResult(text=f"Deleted the stored copy of {name}; the config file's version applies again.")
         bound_in = await self._bound_in(name)
         if bound_in and not command.force:
@@ -99,16 +103,16 @@ class PresetEditor:
                 f"Usage: {USAGE['delete']}"
             )
         for conversation in bound_in:
-            await self._store.delete_binding(conversation)
+            await self._bindings.delete_binding(conversation)
             await self._service.forget(conversation)
-            await record(self._store, request, "unbind", f"{name} (preset deleted)", where=conversation)
-        await self._store.delete_preset(name)
-        await record(self._store, request, "delete", name)
+            await record(self._audit, request, "unbind", f"{name} (preset deleted)", where=conversation)
+        await self._presets.delete_preset(name)
+        await record(self._audit, request, "delete", name)
         unbound = f" and unbound it from {render.places(bound_in)}" if bound_in else ""
         return AdminResult(text=f"Deleted {name}{unbound}.")
 
     async def _bound_in(self, name: str) -> list[str]:
-        return [b.conversation for b in await self._store.list_bindings() if b.preset == name]
+        return [b.conversation for b in await self._bindings.list_bindings() if b.preset == name]
 
     async def outside_reach(self, request: ChatRequest, name: str, role: Role, verb: str) -> str | None:
         """Why a platform admin may not touch this preset (it is used beyond their server/chat), or None."""

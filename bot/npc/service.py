@@ -22,14 +22,14 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.models import ChatRequest, Preset, ReplyError, ReplyFinal, Speaker
-from bot.npc.addressing import NPC_COMMAND, NPC_USAGE, AddressProblem, address, cast_names
+from bot.npc.addressing import NPC_USAGE, AddressProblem, address, cast_names
 from bot.npc.cast import next_speaker
 from bot.npc.items import NpcItem, NpcNotice
 from bot.npc.memory import DEFAULT_TTL, NpcMemory
 from bot.npc.order import ArrivalOrder, Ticket
 from bot.npc.turns import Place, TurnRunner
 from bot.npc.worker import Job, RoomWorker
-from bot.ports import RoomQueue, StateStore
+from bot.ports import ConversationStore, MarkerStore, RoomQueue
 from bot.router import Route, Router
 from bot.upstream.base import Upstream, UpstreamError
 
@@ -61,17 +61,18 @@ def worker_key(place: Place) -> str:
 class NpcService:
     def __init__(
         self,
-        store: StateStore,
+        conversations: ConversationStore,
+        markers: MarkerStore,
         router: Router,
         upstreams: Mapping[str, Upstream],
         queue: RoomQueue,
         memory_ttl: float = DEFAULT_TTL,
     ) -> None:
-        self._store = store
+        self._conversations = conversations
         self._router = router
         self._queue = queue
-        self.memory = NpcMemory(store, memory_ttl)
-        self._runner = TurnRunner(store, upstreams, self.memory)
+        self.memory = NpcMemory(markers, memory_ttl)
+        self._runner = TurnRunner(conversations, upstreams, self.memory)
         self._worker = RoomWorker(queue, self._runner)
         self._order = ArrivalOrder()
 
@@ -85,21 +86,14 @@ class NpcService:
         """The same, by the chat's id (for adapters that take the ticket before normalising)."""
         return self._order.take(conversation_id)
 
-    async def route(self, request: ChatRequest) -> Route | None:
-        """The request's route when an NPC preset answers there, else None."""
-        route = await self._router.resolve(request)
-        return route if route is not None and is_npc_preset(route.preset) else None
-
-    async def applies(self, request: ChatRequest) -> bool:
-        return await self.route(request) is not None
-
-    async def reply(self, request: ChatRequest, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
-        """The cast's answer to the request: nothing when it addresses nobody, else notices and replies (each
-        naming its speaker before its first text), then any scene the preset allows."""
+    async def reply(self, request: ChatRequest, route: Route, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
+        """The cast's answer to the request (``route`` is an NPC preset's): nothing when it addresses nobody,
+        else notices and replies (each naming its speaker before its first text), then any scene the preset
+        allows."""
         ticket = ticket if ticket is not None else self.arrive(request)
         try:
             await ticket.wait()
-            planned = await self._plan(request)
+            planned = await self._plan(request, route)
             if isinstance(planned, _Planned):
                 self._worker.submit(planned.key, planned.job)
         finally:
@@ -125,8 +119,8 @@ class NpcService:
 
     async def prepare(self, request: ChatRequest) -> str | None:
         """After binding: create the group room now, so problems show at once. None, or why it failed."""
-        route = await self.route(request)
-        if route is None or not route.preset.room:
+        route = await self._router.resolve(request)
+        if route is None or not is_npc_preset(route.preset) or not route.preset.room:
             return None
         try:
             await self._runner.room_id(route.conversation, route.preset)
@@ -142,9 +136,9 @@ class NpcService:
     async def reset(self, route: Route) -> ReplyFinal | ReplyError:
         """A new scene: forget the conversation's NPC chats and room (a room is made anew at once)."""
         conversation, preset = route.conversation, route.preset
-        for who in await self._store.list_chat_ids(conversation):
-            await self._store.delete_conversation(conversation, who)
-        await self._store.clear_chat_ids(conversation)
+        for who in await self._conversations.list_chat_ids(conversation):
+            await self._conversations.delete_conversation(conversation, who)
+        await self._conversations.clear_chat_ids(conversation)
         if preset.room:
             try:
                 await self._runner.room_id(conversation, preset)
@@ -157,10 +151,7 @@ class NpcService:
 
     # ----- inside -----
 
-    async def _plan(self, request: ChatRequest) -> _Planned | NpcNotice | None:
-        route = await self.route(request)
-        if route is None:
-            return NpcNotice(kind="usage", text=NO_CAST) if request.command == NPC_COMMAND else None
+    async def _plan(self, request: ChatRequest, route: Route) -> _Planned | NpcNotice | None:
         preset = route.preset
         from_cast = await self.memory.author_of(request.message_id) is not None
         addressed = address(

@@ -18,7 +18,7 @@ from bot.models import NpcCharacter, Preset, ReplyError, ReplyEvent, ReplyFinal,
 from bot.npc.cast import by_name, speaker_of
 from bot.npc.items import NpcItem, NpcNotice, NpcReply
 from bot.npc.memory import NpcMemory
-from bot.ports import StateStore
+from bot.ports import ConversationStore
 from bot.upstream.base import CharacterInfo, ErrorCode, ReplyStream, Upstream, UpstreamError
 
 log = logging.getLogger("charbridge.npc")
@@ -102,8 +102,8 @@ def _error(exc: UpstreamError) -> ReplyError:
 
 
 class TurnRunner:
-    def __init__(self, store: StateStore, upstreams: Mapping[str, Upstream], memory: NpcMemory) -> None:
-        self._store = store
+    def __init__(self, conversations: ConversationStore, upstreams: Mapping[str, Upstream], memory: NpcMemory) -> None:
+        self._conversations = conversations
         self._upstreams = upstreams
         self._memory = memory
         self._infos: dict[str, CharacterInfo] = {}  # the backend's own name and avatar, by character id
@@ -127,16 +127,16 @@ class TurnRunner:
         """The conversation's group room for the preset's cast, created when there is none. A room resumed
         with ``/preset use <name> <room_id>`` wins."""
         async with self._room_locks.setdefault(conversation, asyncio.Lock()):
-            resumed = await self._store.get_chat_id(conversation, RESUMED_ROOM)
+            resumed = await self._conversations.get_chat_id(conversation, RESUMED_ROOM)
             if resumed is not None:
                 return resumed
             who = room_who(preset.npcs)
-            room_id = await self._store.get_chat_id(conversation, who)
+            room_id = await self._conversations.get_chat_id(conversation, who)
             if room_id is None:
                 title = f"{preset.name} ({conversation})"[:64]
                 room = await self.rooms(preset).create_room([n.character_id for n in preset.npcs], title, False)
                 room_id = room.id
-                await self._store.set_chat_id(conversation, who, room_id)
+                await self._conversations.set_chat_id(conversation, who, room_id)
                 log.info("created group room %s for %s (%s)", room_id, conversation, preset.name)
             return room_id
 
@@ -176,10 +176,10 @@ class TurnRunner:
     async def _chat_stream(self, place: Place, npc: NpcCharacter, text: str) -> ReplyStream:
         upstream = self.upstream(place.preset)
         who = chat_who(npc.character_id)
-        chat_id = await self._store.get_chat_id(place.conversation, who)
+        chat_id = await self._conversations.get_chat_id(place.conversation, who)
         if chat_id is None:
             chat_id = (await upstream.create_chat(npc.character_id)).chat_id
-            await self._store.set_chat_id(place.conversation, who, chat_id)
+            await self._conversations.set_chat_id(place.conversation, who, chat_id)
         async for event in upstream.send(chat_id, npc.character_id, text):
             yield event
 
@@ -268,4 +268,4 @@ class TurnRunner:
             return
         await self._memory.set_last_speaker(place.conversation, speaker.character_id)
         who = room_who(place.preset.npcs) if place.room_id is not None else chat_who(speaker.character_id)
-        await self._store.record_turn(place.conversation, who, spec.user_id, place.preset.name, final.text)
+        await self._conversations.record_turn(place.conversation, who, spec.user_id, place.preset.name, final.text)

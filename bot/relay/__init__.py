@@ -13,13 +13,14 @@ What the relay does
   ``interval_decay`` per successful update), only when the text differs from what is shown and grew
   by ``min_growth`` characters, or a split is needed, or it is the end. The newest snapshot always
   wins; older ones are never sent.
-* Shares one sliding window per destination between every reply into it, and one per platform
-  (``Budgets``); ``destination_burst`` optionally spreads a destination's window out evenly (Telegram
-  groups: 5 at once, then one call per 4 s) so concurrent replies do not spend a minute's budget in
-  seconds. Waiting replies are served by priority: a reply with nothing on screen yet first, then a
-  reply's final text, then intermediate edits. A 429 blocks the destination (or, if global, the
-  platform) for exactly ``retry_after``; the failed call is retried right then and the reply's interval
-  widens for later edits.
+* Shares one sliding window per destination between every reply into it, one per pool of destinations
+  that share a platform limit (``relay_reply(..., shared=key)`` with ``shared_limit`` in the policy: a
+  Discord channel's webhooks), and one per platform (``Budgets``); ``destination_burst`` (and
+  ``shared_burst``) optionally spreads a window out evenly (Telegram groups: 5 at once, then one call
+  per 4 s) so concurrent replies do not spend a minute's budget in seconds. Waiting replies are served
+  by priority: a reply with nothing on screen yet first, then a reply's final text, then intermediate
+  edits. A 429 blocks the destination (or, if global, the platform) for exactly ``retry_after``; the
+  failed call is retried right then and the reply's interval widens for later edits.
 * Splits long replies (``split.py``): a full part is finished with ``final=True`` and the text goes on
   in a new message. A message that cannot be edited any more is left as it is and the rest of the text
   goes on in a new one, so the final text is always delivered unless sending itself keeps failing

@@ -1,5 +1,6 @@
-"""Call budgets shared by every reply stream of one adapter: one sliding window per destination, one
-for the whole platform, and the "blocked until" times that 429 answers impose."""
+"""Call budgets shared by every reply stream of one adapter: one sliding window per destination, one per
+pool of destinations that share a limit (every webhook of a Discord channel), one for the whole platform,
+and the "blocked until" times that 429 answers impose."""
 
 from __future__ import annotations
 
@@ -65,23 +66,22 @@ class TokenBucket:
             self._at = now
 
 
-class _Destination:
-    def __init__(self, policy: PacingPolicy, now: float) -> None:
-        self.window = SlidingWindow(policy.destination_limit, policy.destination_window)
+class _Window:
+    """The budget of one destination or pool: a sliding window, optionally spread out by a token bucket,
+    and the time a 429 blocks it until."""
+
+    def __init__(self, limit: int, window: float, burst: int, now: float) -> None:
+        self.window = SlidingWindow(limit, window)
         self.bucket: TokenBucket | None = None
         self.blocked_until = float("-inf")
-        self.last_typing_at = float("-inf")
-        self.turns = Turns()  # streams into one destination are served by priority, then in order
-        self.configure(policy, now)
+        self.configure(limit, window, burst, now)
 
-    def configure(self, policy: PacingPolicy, now: float) -> None:
-        self.window.limit = policy.destination_limit
-        self.window.window = policy.destination_window
-        burst = policy.destination_burst
-        if not 0 < burst < policy.destination_limit:
+    def configure(self, limit: int, window: float, burst: int, now: float) -> None:
+        self.window.limit, self.window.window = limit, window
+        if not 0 < burst < limit:
             self.bucket = None
             return
-        rate = (policy.destination_limit - burst) / policy.destination_window
+        rate = (limit - burst) / window
         if self.bucket is None or (self.bucket.burst, self.bucket.rate) != (burst, rate):
             self.bucket = TokenBucket(burst, rate, now)
 
@@ -94,6 +94,19 @@ class _Destination:
         if self.bucket:
             self.bucket.record(now)
 
+    def idle(self, now: float) -> bool:
+        return self.window.idle(now) and self.blocked_until <= now
+
+
+class _Destination(_Window):
+    def __init__(self, policy: PacingPolicy, now: float) -> None:
+        super().__init__(policy.destination_limit, policy.destination_window, policy.destination_burst, now)
+        self.last_typing_at = float("-inf")
+        self.turns = Turns()  # streams into one destination are served by priority, then in order
+
+    def configure_for(self, policy: PacingPolicy, now: float) -> None:
+        self.configure(policy.destination_limit, policy.destination_window, policy.destination_burst, now)
+
 
 class Budgets:
     """Owned by one adapter (one platform token) and passed to every ``relay_reply`` it runs."""
@@ -105,22 +118,36 @@ class Budgets:
         self._global = SlidingWindow(global_limit, global_window)
         self._global_blocked_until = float("-inf")
         self._destinations: dict[str, _Destination] = {}
+        self._pools: dict[str, _Window] = {}
         self._created = 0
 
     @classmethod
     def for_policy(cls, policy: PacingPolicy, clock: Clock | None = None) -> Budgets:
         return cls(global_limit=policy.global_limit, global_window=policy.global_window, clock=clock)
 
-    async def acquire(self, destination: str, policy: PacingPolicy, priority: Priority = Priority.UPDATE) -> None:
-        """Wait for a slot in the destination's and the global window (and past any 429 block), then
-        take it. The caller must make its platform call right away, without awaiting anything else."""
+    async def acquire(
+        self,
+        destination: str,
+        policy: PacingPolicy,
+        priority: Priority = Priority.UPDATE,
+        *,
+        shared: str | None = None,
+    ) -> None:
+        """Wait for a slot in the destination's and the global window (and in the pool ``shared``, when
+        given and the policy has a ``shared_limit``; and past any 429 block), then take it. The caller
+        must make its platform call right away, without awaiting anything else."""
         dest = self._destination(destination, policy)
+        pool = self._pool(shared, policy)
         async with dest.turns.hold(priority):
             while True:
                 now = self.clock.now()
                 ready = max(self._ready_at(dest, now, use_destination=True), now)
+                if pool is not None:
+                    ready = max(ready, pool.ready_at(now))
                 if ready <= now:
                     dest.record(now)
+                    if pool is not None:
+                        pool.record(now)
                     self._global.record(now)
                     return
                 await self.clock.sleep_until(ready)
@@ -145,13 +172,14 @@ class Budgets:
         return True
 
     def block(self, destination: str, seconds: float, *, is_global: bool = False) -> None:
-        """A 429 answer: nothing touches the destination (or the platform) for ``seconds``."""
+        """A 429 answer: nothing touches the destination (or pool, or the platform) for ``seconds``."""
         until = self.clock.now() + seconds
         if is_global:
             self._global_blocked_until = max(self._global_blocked_until, until)
-        elif destination in self._destinations:
-            dest = self._destinations[destination]
-            dest.blocked_until = max(dest.blocked_until, until)
+            return
+        target = self._destinations.get(destination) or self._pools.get(destination)
+        if target is not None:
+            target.blocked_until = max(target.blocked_until, until)
 
     def blocked_until(self, destination: str) -> float:
         dest = self._destinations.get(destination)
@@ -170,11 +198,25 @@ class Budgets:
                 self._prune()
             dest = self._destinations[key] = _Destination(policy, self.clock.now())
         else:
-            dest.configure(policy, self.clock.now())  # a preset's overrides may change the numbers
+            dest.configure_for(policy, self.clock.now())  # a preset's overrides may change the numbers
         return dest
+
+    def _pool(self, key: str | None, policy: PacingPolicy) -> _Window | None:
+        if key is None or not policy.shared_limit:
+            return None
+        now = self.clock.now()
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = _Window(policy.shared_limit, policy.shared_window, policy.shared_burst, now)
+        else:
+            pool.configure(policy.shared_limit, policy.shared_window, policy.shared_burst, now)
+        return pool
 
     def _prune(self) -> None:
         now = self.clock.now()
         for key, dest in list(self._destinations.items()):
-            if dest.window.idle(now) and dest.blocked_until <= now and not dest.turns.busy():
+            if dest.idle(now) and not dest.turns.busy():
                 del self._destinations[key]
+        for key, pool in list(self._pools.items()):
+            if pool.idle(now):
+                del self._pools[key]

@@ -12,8 +12,10 @@ class PacingPolicy(BaseModel):
     """How fast one reply may be streamed into one destination.
 
     Windows are sliding: at most ``destination_limit`` calls in any ``destination_window`` seconds for
-    one chat/channel/webhook (shared by every reply into it), and ``global_limit`` per ``global_window``
-    for the whole platform (shared by every destination of the adapter's ``Budgets``).
+    one chat/channel/webhook (shared by every reply into it), ``shared_limit`` per ``shared_window`` for
+    the destinations of one pool (replies that name one, e.g. all webhooks of a Discord channel), and
+    ``global_limit`` per ``global_window`` for the whole platform (shared by every destination of the
+    adapter's ``Budgets``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -25,6 +27,16 @@ class PacingPolicy(BaseModel):
         ge=0,
         description="calls allowed at once before the rest of the window is spread evenly over it"
         " (0, or >= destination_limit: no spreading, the whole window may go at once)",
+    )
+    shared_limit: int = Field(
+        default=0,
+        ge=0,
+        description="calls allowed per shared window for every destination of one pool (a Discord channel's"
+        " webhooks), on top of each destination's own window; 0 = no shared cap",
+    )
+    shared_window: float = Field(default=60.0, gt=0, description="seconds")
+    shared_burst: int = Field(
+        default=0, ge=0, description="like destination_burst, for the shared window (0: no spreading)"
     )
     global_limit: int = Field(ge=1, description="calls allowed per global window, all destinations")
     global_window: float = Field(default=1.0, gt=0, description="seconds")
@@ -78,8 +90,12 @@ class PacingPolicy(BaseModel):
 
     @classmethod
     def discord_webhook(cls) -> PacingPolicy:
+        # 5 per 2 s per webhook, and about 30 per minute per channel across all its webhooks (Discord's
+        # "shared" limit; whether edits count is not documented, so they are paced as if they did). Spread
+        # out (10 at once, then one per 3 s), so that several characters do not spend the minute at once.
         return cls(
             destination_limit=5, destination_window=2.0, global_limit=40,
+            shared_limit=30, shared_window=60.0, shared_burst=10,
             min_interval=1.0, max_interval=10.0, min_growth=20, typing_interval=8.0,
             typing_uses_budget=False,
         )  # fmt: skip

@@ -50,18 +50,24 @@ async def relay_reply(
     sink: ReplySink[Handle],
     policy: PacingPolicy,
     budgets: Budgets,
+    *,
+    shared: str | None = None,
 ) -> RelayResult[Handle]:
     """Show a reply: the first text as soon as it exists, then paced edits, then the final text (always,
-    retrying as needed). Time comes from ``budgets.clock``. Cancelling this stops everything, typing
-    included, and closes ``events``."""
-    return await _Relay(sink, policy, budgets).run(events)
+    retrying as needed). Time comes from ``budgets.clock``. ``shared`` names the pool whose
+    ``policy.shared_*`` budget every send and edit also takes a slot of (e.g. a Discord channel, whose
+    webhooks share one limit). Cancelling this stops everything, typing included, and closes ``events``."""
+    return await _Relay(sink, policy, budgets, shared).run(events)
 
 
 class _Relay(Generic[Handle]):
-    def __init__(self, sink: ReplySink[Handle], policy: PacingPolicy, budgets: Budgets) -> None:
+    def __init__(
+        self, sink: ReplySink[Handle], policy: PacingPolicy, budgets: Budgets, shared: str | None = None
+    ) -> None:
         self.sink, self.policy, self.budgets = sink, policy, budgets
         self.clock: Clock = budgets.clock
         self.destination = sink.destination
+        self.shared = shared
         self.inbox = Inbox(self.clock)
         self.layout: Layout[Handle] = Layout(sink.max_length)
         self.result: RelayResult[Handle] = RelayResult()
@@ -138,12 +144,12 @@ class _Relay(Generic[Handle]):
 
     async def _update(self) -> None:
         """One paced update: take a slot, then bring the messages up to the newest text."""
-        await self.budgets.acquire(self.destination, self.policy, self._priority())
+        await self.budgets.acquire(self.destination, self.policy, self._priority(), shared=self.shared)
         text, final = self.inbox.target()  # the newest text, read after the wait for the slot
         updates = self.layout.updates(text, final)
         for number, update in enumerate(updates):
             if number:
-                await self.budgets.acquire(self.destination, self.policy, self._priority())
+                await self.budgets.acquire(self.destination, self.policy, self._priority(), shared=self.shared)
             outcome = await self._apply(update)
             if outcome is not _Outcome.DONE:
                 self.retrying = outcome is _Outcome.RETRY

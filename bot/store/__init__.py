@@ -1,1 +1,2 @@
-"""State store implementations: SQLite (embedded default) and Redis (several processes)."""
+"""State store implementations, each serving every state port of ``bot.ports``: SQLite (embedded default) and
+Redis (several processes)."""

@@ -1,101 +1,106 @@
 """The Redis state store, for several processes (and machines) sharing one state.
 
-Keys (all under a configurable prefix):
-  preset:{name} -> JSON        presets            (set of names)
-  binding:{conversation} -> JSON   bindings       (set of conversations)
-  chats:{conversation} -> hash who -> chat id
-  conv:{member} -> hash (fields of ConversationRecord), member = JSON [conversation, who]
-  convs, convs:user:{user_id}, convs:in:{conversation}, convs:platform:{platform} -> sorted sets of
-    members by last update
-  marker:{key} -> "1" with a TTL (SET NX PX)
-  value:{key} -> string with a TTL (SET PX)
-  audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
+Its keys are built by ``RedisKeys`` (``redis_keys``, where the layout is listed), its layout version and
+migrations are ``redis_layout``'s.
 """
 
 from __future__ import annotations
 
-import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset, utcnow
-from bot.ports import StateStore
+from bot.keys import MarkerKey, ValueKey
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset
+from bot.ports import StateStore, StoreError
+from bot.store.redis_keys import RedisKeys, conversation_member, platform_of
+from bot.store.redis_layout import upgrade
 
 AUDIT_CAP = 1000
 
 
 class RedisStateStore(StateStore):
-    def __init__(self, url: str, prefix: str = "charbridge:") -> None:
-        self._redis: Redis = Redis.from_url(url, decode_responses=True)
-        self._p = prefix
+    """``clock`` gives the time in epoch seconds for when conversations were updated (Redis itself expires
+    markers and values)."""
 
-    def _k(self, *parts: str) -> str:
-        return self._p + ":".join(parts)
+    def __init__(self, url: str, prefix: str = "charbridge:", clock: Callable[[], float] = time.time) -> None:
+        self._keys = RedisKeys(prefix)
+        self._clock = clock
+        try:
+            with redis.Redis.from_url(url, decode_responses=True) as blocking:  # start-up work, as SQLite's
+                upgrade(blocking, self._keys)
+        except redis.RedisError as exc:
+            raise StoreError(f"cannot use the Redis at storage.redis_url: {exc}") from None
+        self._redis: Redis = Redis.from_url(url, decode_responses=True)
 
     async def ping(self) -> None:
         await cast(Any, self._redis.ping())
 
     # presets
     async def get_preset(self, name: str) -> Preset | None:
-        body = await self._redis.get(self._k("preset", name))
+        body = await self._redis.get(self._keys.preset(name))
         return Preset.model_validate_json(body) if body else None
 
     async def put_preset(self, preset: Preset) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._k("preset", preset.name), preset.model_dump_json())
-            pipe.sadd(self._k("presets"), preset.name)
+            pipe.set(self._keys.preset(preset.name), preset.model_dump_json())
+            pipe.sadd(self._keys.presets, preset.name)
             await pipe.execute()
 
     async def delete_preset(self, name: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._k("preset", name))
-            pipe.srem(self._k("presets"), name)
+            pipe.delete(self._keys.preset(name))
+            pipe.srem(self._keys.presets, name)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def list_presets(self) -> list[Preset]:
-        names = sorted(await cast(Any, self._redis.smembers(self._k("presets"))))
+        names = sorted(await cast(Any, self._redis.smembers(self._keys.presets)))
         if not names:
             return []
-        bodies = await self._redis.mget([self._k("preset", n) for n in names])
+        bodies = await self._redis.mget([self._keys.preset(n) for n in names])
         return [Preset.model_validate_json(b) for b in bodies if b]
 
     # bindings
     async def get_binding(self, conversation: str) -> Binding | None:
-        body = await self._redis.get(self._k("binding", conversation))
+        body = await self._redis.get(self._keys.binding(conversation))
         return Binding.model_validate_json(body) if body else None
 
     async def put_binding(self, binding: Binding) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._k("binding", binding.conversation), binding.model_dump_json())
-            pipe.sadd(self._k("bindings"), binding.conversation)
+            pipe.set(self._keys.binding(binding.conversation), binding.model_dump_json())
+            pipe.sadd(self._keys.bindings, binding.conversation)
             await pipe.execute()
 
     async def delete_binding(self, conversation: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._k("binding", conversation))
-            pipe.srem(self._k("bindings"), conversation)
+            pipe.delete(self._keys.binding(conversation))
+            pipe.srem(self._keys.bindings, conversation)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def list_bindings(self) -> list[Binding]:
-        keys = sorted(await cast(Any, self._redis.smembers(self._k("bindings"))))
-        if not keys:
+        conversations = sorted(await cast(Any, self._redis.smembers(self._keys.bindings)))
+        if not conversations:
             return []
-        bodies = await self._redis.mget([self._k("binding", c) for c in keys])
+        bodies = await self._redis.mget([self._keys.binding(c) for c in conversations])
         return [Binding.model_validate_json(b) for b in bodies if b]
 
     # upstream chat ids
     async def get_chat_id(self, conversation: str, who: str) -> str | None:
-        value = await cast(Any, self._redis.hget(self._k("chats", conversation), who))
+        value = await cast(Any, self._redis.hget(self._keys.chats(conversation), who))
         return cast(str | None, value)
 
     async def set_chat_id(self, conversation: str, who: str, chat_id: str) -> None:
-        await cast(Any, self._redis.hset(self._k("chats", conversation), who, chat_id))
+        await cast(Any, self._redis.hset(self._keys.chats(conversation), who, chat_id))
 
     async def clear_chat_ids(self, conversation: str) -> int:
-        key = self._k("chats", conversation)
+        key = self._keys.chats(conversation)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hlen(key)
             pipe.delete(key)
@@ -103,18 +108,14 @@ class RedisStateStore(StateStore):
         return int(count)
 
     async def list_chat_ids(self, conversation: str) -> dict[str, str]:
-        return dict(await cast(Any, self._redis.hgetall(self._k("chats", conversation))))
+        return dict(await cast(Any, self._redis.hgetall(self._keys.chats(conversation))))
 
     # conversation activity
-    @staticmethod
-    def _member(conversation: str, who: str) -> str:
-        return json.dumps([conversation, who])
-
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
-        member = self._member(conversation, who)
-        key = self._k("conv", member)
-        previous_user = await cast(Any, self._redis.hget(key, "user_id"))
-        now = utcnow()
+        member = conversation_member(conversation, who)
+        key = self._keys.record(member)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        score = {member: now.timestamp()}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(key, "message_count", 2)
             pipe.hset(
@@ -128,17 +129,18 @@ class RedisStateStore(StateStore):
                     "updated_at": now.isoformat(),
                 },
             )
-            score = {member: now.timestamp()}
-            pipe.zadd(self._k("convs"), score)
-            pipe.zadd(self._k("convs", "user", user_id), score)
-            pipe.zadd(self._k("convs", "in", conversation), score)
-            pipe.zadd(self._k("convs", "platform", conversation.partition(":")[0]), score)
-            if previous_user and previous_user != user_id:
-                pipe.zrem(self._k("convs", "user", previous_user), member)
+            pipe.zadd(self._keys.recent, score)
+            pipe.zadd(self._keys.recent_in(conversation), score)
+            pipe.zadd(self._keys.recent_on(platform_of(conversation)), score)
+            pipe.sadd(self._keys.speakers(member), user_id)
+            pipe.zadd(self._keys.spoken_in(user_id), score)
             await pipe.execute()
 
     async def get_conversation(self, conversation: str, who: str) -> ConversationRecord | None:
-        fields = await cast(Any, self._redis.hgetall(self._k("conv", self._member(conversation, who))))
+        return await self._record(conversation_member(conversation, who))
+
+    async def _record(self, member: str) -> ConversationRecord | None:
+        fields = await cast(Any, self._redis.hgetall(self._keys.record(member)))
         return ConversationRecord.model_validate(fields) if fields else None
 
     async def list_conversations(
@@ -149,77 +151,76 @@ class RedisStateStore(StateStore):
         offset: int = 0,
         platform: str | None = None,
     ) -> tuple[list[ConversationRecord], int]:
-        # The most specific index answers; any further filter is applied to what it holds.
+        # Every index holds members; "convs" and the per-conversation and per-platform ones are scored by the
+        # last update. One of those alone is read a page at a time; filters together (or a user's index, whose
+        # scores are that user's own times) are intersected with "convs" weighing 0, so the last update orders.
+        filters: list[str] = []
+        if user_id is not None:
+            filters.append(self._keys.spoken_in(user_id))
         if conversation is not None:
-            index = self._k("convs", "in", conversation)
-        elif user_id is not None:
-            index = self._k("convs", "user", user_id)
-        elif platform is not None:
-            index = self._k("convs", "platform", platform)
+            filters.append(self._keys.recent_in(conversation))
+        if platform is not None:
+            filters.append(self._keys.recent_on(platform))
+        if not filters or (len(filters) == 1 and user_id is None):
+            index = filters[0] if filters else self._keys.recent
+            total = int(await self._redis.zcard(index))
+            members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
         else:
-            index = self._k("convs")
-        filters = sum(f is not None for f in (user_id, conversation, platform))
-        if filters > 1:
-            members = cast(list[str], await self._redis.zrevrange(index, 0, -1))
-            records = [
-                r
-                for r in await self._records(members)
-                if (user_id is None or r.user_id == user_id) and (platform is None or _platform(r) == platform)
-            ]
-            return records[offset : offset + limit], len(records)
-        total = await self._redis.zcard(index)
-        members = cast(list[str], await self._redis.zrevrange(index, offset, offset + limit - 1))
-        return await self._records(members), int(total)
-
-    async def _records(self, members: list[str]) -> list[ConversationRecord]:
-        records = [await self.get_conversation(*json.loads(m)) for m in members]
-        return [r for r in records if r is not None]
+            weights = {self._keys.recent: 1} | dict.fromkeys(filters, 0)
+            scored = cast(list[tuple[str, float]], await self._redis.zinter(weights, aggregate="SUM", withscores=True))
+            # ZREVRANGE's order: by score, ties by member, both descending
+            ranked = sorted(scored, key=lambda pair: (pair[1], pair[0]), reverse=True)
+            total = len(ranked)
+            members = [member for member, _ in ranked[offset : offset + limit]]
+        records = [await self._record(member) for member in members]
+        return [r for r in records if r is not None], total
 
     async def delete_conversation(self, conversation: str, who: str) -> bool:
-        member = self._member(conversation, who)
-        key = self._k("conv", member)
-        user_id = await cast(Any, self._redis.hget(key, "user_id"))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
-            pipe.hdel(self._k("chats", conversation), who)
-            pipe.zrem(self._k("convs"), member)
-            pipe.zrem(self._k("convs", "in", conversation), member)
-            pipe.zrem(self._k("convs", "platform", conversation.partition(":")[0]), member)
-            if user_id:
-                pipe.zrem(self._k("convs", "user", user_id), member)
-            deleted, *_ = await pipe.execute()
+        member = conversation_member(conversation, who)
+        people = self._keys.speakers(member)
+
+        async def delete(pipe: Pipeline) -> None:
+            # Watching the participants: one who speaks meanwhile is read again, so no index keeps them.
+            speakers = await cast(Any, pipe.smembers(people))
+            cast(Any, pipe).multi()  # (untyped in redis-py)
+            pipe.delete(self._keys.record(member))
+            pipe.hdel(self._keys.chats(conversation), who)
+            pipe.zrem(self._keys.recent, member)
+            pipe.zrem(self._keys.recent_in(conversation), member)
+            pipe.zrem(self._keys.recent_on(platform_of(conversation)), member)
+            for user_id in sorted(speakers):
+                pipe.zrem(self._keys.spoken_in(user_id), member)
+            pipe.delete(people)
+
+        deleted, *_ = await self._redis.transaction(delete, people)
         return bool(deleted)
 
     # markers
-    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+    async def mark_once(self, key: MarkerKey, ttl_seconds: float) -> bool:
         ttl_ms = max(1, int(ttl_seconds * 1000))
-        return bool(await self._redis.set(self._k("marker", key), "1", nx=True, px=ttl_ms))
+        return bool(await self._redis.set(self._keys.marker(key), "1", nx=True, px=ttl_ms))
 
     # values with a lifetime
-    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
-        await self._redis.set(self._k("value", key), value, px=max(1, int(ttl_seconds * 1000)))
+    async def put_value(self, key: ValueKey, value: str, ttl_seconds: float) -> None:
+        await self._redis.set(self._keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
 
-    async def get_value(self, key: str) -> str | None:
-        value = await self._redis.get(self._k("value", key))
+    async def get_value(self, key: ValueKey) -> str | None:
+        value = await self._redis.get(self._keys.value(key))
         return str(value) if value is not None else None
 
     # audit
     async def append_audit(self, entry: AuditEntry) -> None:
         body = entry.model_dump_json()
         async with self._redis.pipeline(transaction=True) as pipe:
-            for key in (self._k("audit"), self._k("audit", entry.conversation)):
+            for key in (self._keys.audit, self._keys.audit_of(entry.conversation)):
                 pipe.lpush(key, body)
                 pipe.ltrim(key, 0, AUDIT_CAP - 1)
             await pipe.execute()
 
     async def list_audit(self, limit: int = 20, conversation: str | None = None) -> list[AuditEntry]:
-        key = self._k("audit") if conversation is None else self._k("audit", conversation)
+        key = self._keys.audit if conversation is None else self._keys.audit_of(conversation)
         bodies = await cast(Any, self._redis.lrange(key, 0, limit - 1))
         return [AuditEntry.model_validate_json(b) for b in bodies]
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-
-def _platform(record: ConversationRecord) -> str:
-    return record.conversation.partition(":")[0]

@@ -1,6 +1,8 @@
 """The embedded state store: one SQLite file under the data directory.
 
 sqlite3 calls run in a worker thread (one connection, serialised by a lock) so the event loop never blocks.
+Opening the store brings a file written by an earlier release up to date first (``sqlite_schema``). Markers and
+values are filed under their key's text (``bot.keys``).
 """
 
 from __future__ import annotations
@@ -8,42 +10,45 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset, utcnow
+from bot.keys import MarkerKey, ValueKey
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset
 from bot.ports import StateStore
+from bot.store.sqlite_schema import upgrade
 
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS presets (name TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS bindings (conversation TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chats (
-    conversation TEXT NOT NULL, who TEXT NOT NULL, chat_id TEXT NOT NULL,
-    PRIMARY KEY (conversation, who)
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    conversation TEXT NOT NULL, who TEXT NOT NULL, user_id TEXT NOT NULL, updated_at REAL NOT NULL,
-    body TEXT NOT NULL, PRIMARY KEY (conversation, who)
-);
-CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS markers_by_expiry ON markers (expires_at);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, body TEXT NOT NULL
-);
-"""
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """Several statements as one (the connection autocommits otherwise)."""
+    db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class SqliteStateStore(StateStore):
+    """``clock`` gives the time in epoch seconds: when a conversation was updated, when markers and values
+    expire."""
+
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            upgrade(self._db)
+        except BaseException:
+            self._db.close()
+            raise
         self._lock = asyncio.Lock()
         self._clock = clock
 
@@ -115,25 +120,11 @@ class SqliteStateStore(StateStore):
 
     # conversation activity
     async def record_turn(self, conversation: str, who: str, user_id: str, preset: str, last_message: str) -> None:
+        now = datetime.fromtimestamp(self._clock(), UTC)
+
         def record(db: sqlite3.Connection) -> None:
-            row = db.execute(
-                "SELECT body FROM conversations WHERE conversation = ? AND who = ?", (conversation, who)
-            ).fetchone()
-            count = ConversationRecord.model_validate_json(row[0]).message_count if row else 0
-            updated = ConversationRecord(
-                conversation=conversation,
-                who=who,
-                user_id=user_id,
-                preset=preset,
-                message_count=count + 2,
-                last_message=last_message,
-                updated_at=utcnow(),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO conversations (conversation, who, user_id, updated_at, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (conversation, who, user_id, updated.updated_at.timestamp(), updated.model_dump_json()),
-            )
+            with _transaction(db):
+                _record(db, conversation, who, user_id, preset, last_message, now)
 
         await self._call(record)
 
@@ -152,7 +143,10 @@ class SqliteStateStore(StateStore):
         clauses: list[str] = []
         args: list[str] = []
         if user_id is not None:
-            clauses.append("user_id = ?")
+            clauses.append(
+                "EXISTS (SELECT 1 FROM participants AS p WHERE p.conversation = conversations.conversation "
+                "AND p.who = conversations.who AND p.user_id = ?)"
+            )
             args.append(user_id)
         if conversation is not None:
             clauses.append("conversation = ?")
@@ -176,40 +170,45 @@ class SqliteStateStore(StateStore):
 
     async def delete_conversation(self, conversation: str, who: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
-            db.execute("DELETE FROM chats WHERE conversation = ? AND who = ?", (conversation, who))
-            cursor = db.execute("DELETE FROM conversations WHERE conversation = ? AND who = ?", (conversation, who))
+            with _transaction(db):
+                db.execute("DELETE FROM chats WHERE conversation = ? AND who = ?", (conversation, who))
+                db.execute("DELETE FROM participants WHERE conversation = ? AND who = ?", (conversation, who))
+                cursor = db.execute(
+                    "DELETE FROM conversations WHERE conversation = ? AND who = ?", (conversation, who)
+                )
             return cursor.rowcount > 0
 
         return await self._call(delete)
 
     # markers
-    async def mark_once(self, key: str, ttl_seconds: float) -> bool:
+    async def mark_once(self, key: MarkerKey, ttl_seconds: float) -> bool:
         now = self._clock()
 
         def mark(db: sqlite3.Connection) -> bool:
             # Expired markers go on every call (indexed by expiry), so the table holds only live ones.
             db.execute("DELETE FROM markers WHERE expires_at <= ?", (now,))
             cursor = db.execute(
-                "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
+                "INSERT OR IGNORE INTO markers (key, expires_at) VALUES (?, ?)", (key.text, now + ttl_seconds)
             )
             return cursor.rowcount == 1
 
         return await self._call(mark)
 
     # values with a lifetime
-    async def put_value(self, key: str, value: str, ttl_seconds: float) -> None:
+    async def put_value(self, key: ValueKey, value: str, ttl_seconds: float) -> None:
         now = self._clock()
 
         def put(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM kv WHERE expires_at <= ?", (now,))  # indexed: keeps the table small
             db.execute(
-                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)", (key, value, now + ttl_seconds)
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (key.text, value, now + ttl_seconds),
             )
 
         await self._call(put)
 
-    async def get_value(self, key: str) -> str | None:
-        rows = await self._rows("SELECT value FROM kv WHERE key = ? AND expires_at > ?", key, self._clock())
+    async def get_value(self, key: ValueKey) -> str | None:
+        rows = await self._rows("SELECT value FROM kv WHERE key = ? AND expires_at > ?", key.text, self._clock())
         return rows[0][0] if rows else None
 
     # audit
@@ -232,3 +231,27 @@ class SqliteStateStore(StateStore):
     async def close(self) -> None:
         async with self._lock:
             self._db.close()
+
+
+def _record(
+    db: sqlite3.Connection, conversation: str, who: str, user_id: str, preset: str, last_message: str, now: datetime
+) -> None:
+    query = "SELECT body FROM conversations WHERE conversation = ? AND who = ?"
+    row = db.execute(query, (conversation, who)).fetchone()
+    count = ConversationRecord.model_validate_json(row[0]).message_count if row else 0
+    updated = ConversationRecord(
+        conversation=conversation,
+        who=who,
+        user_id=user_id,
+        preset=preset,
+        message_count=count + 2,
+        last_message=last_message,
+        updated_at=now,
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO conversations (conversation, who, user_id, updated_at, body) VALUES (?, ?, ?, ?, ?)",
+        (conversation, who, user_id, now.timestamp(), updated.model_dump_json()),
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO participants (conversation, who, user_id) VALUES (?, ?, ?)", (conversation, who, user_id)
+    )

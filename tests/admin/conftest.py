@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from bot.admin import AdminCommands, AdminResult
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, Preset, ReplyEvent, ReplyTarget
 from bot.ports import StateStore
 from bot.store.redis import RedisStateStore
@@ -22,6 +22,7 @@ from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, ErrorCode, UpstreamError
 from config.settings import BridgeSettings, Settings
 from tests.core.scripted_upstream import ScriptedUpstream
+from tests.door_support import plan_events
 
 OWNER = "telegram:1"
 ADMIN = "telegram:2"  # the tests pass platform_admin=True for this user
@@ -112,7 +113,7 @@ class World:
         return await self.admin.handle(request(user=user, **where), command, args, platform_admin)
 
     async def reply(self, user: str = MEMBER, **where: Any) -> list[ReplyEvent]:
-        events = await collect(self.core.service.reply(request(user=user, **where)))
+        events = await collect(plan_events(self.core.door, request(user=user, **where)))
         await self.core.service.drain()  # the turn is recorded just after the final event
         return events
 
@@ -134,7 +135,7 @@ def build_world(
 ) -> World:
     upstream = upstream or CheckedUpstream(set(KNOWN_CHARACTERS))
     core = Core(settings, make_store(), {"characterai": upstream} if with_backend else {})
-    return World(core, AdminCommands.from_core(core), upstream, make_store, dump_raw, settings)
+    return World(core, core.admin, upstream, make_store, dump_raw, settings)
 
 
 def dump_sqlite(path: Path) -> dict[str, Any]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ReplyStream
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 ECHO = "demo_echo"
 PIRATE = "demo_captain_redbeard"
@@ -87,3 +88,12 @@ def assert_growing(snapshots: list[ReplySnapshot], final: ReplyFinal) -> None:
     texts = [s.text for s in snapshots] + [final.text]
     for before, after in itertools.pairwise(texts):
         assert after.startswith(before) and len(after) > len(before), (before, after)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (re-checked every 10 ms, for at most ``seconds``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)

@@ -7,10 +7,10 @@ import logging
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
+from backends.characterai.dm_pool import DmPool
 from bot.upstream.base import ErrorCode, Upstream, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from bot.upstream.characterai.dm_socket import DmSocket
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, ConfigFactory, collect
 
@@ -50,7 +50,7 @@ async def test_dm_socket_refused_with_403_is_an_auth_error_without_the_token(
     make_config: ConfigFactory, fake: FakeCharacterAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    socket = DmSocket(make_config(token=BAD_TOKEN))
+    socket = DmPool(make_config(token=BAD_TOKEN))
     try:
         with pytest.raises(UpstreamError) as caught:
             await socket.start()

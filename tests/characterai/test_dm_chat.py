@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, PIRATE, assert_growing, collect
 
@@ -145,18 +143,3 @@ async def test_character_info(backend: CharacterAIBackend) -> None:
     with pytest.raises(UpstreamError) as caught:
         await backend.character_info("no_such_character")
     assert caught.value.code is ErrorCode.NOT_FOUND
-
-
-async def test_concurrent_sends_share_one_dm_socket(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
-    chats = [await backend.create_chat(ECHO, with_greeting=False) for _ in range(3)]
-    texts = ["first message", "second message", "third message"]
-
-    results = await asyncio.gather(
-        *(collect(backend.send(c.chat_id, ECHO, t)) for c, t in zip(chats, texts, strict=True))
-    )
-
-    for (snapshots, finals), chat, text in zip(results, chats, texts, strict=True):
-        assert finals[0].text == f"Echo: {text}" == fake.chat(chat.chat_id).turns[-1].text()
-        assert_growing(snapshots, finals[0])
-    assert fake.counters["dm_connections"] == 1
-    assert backend.dm_connections_opened == 1

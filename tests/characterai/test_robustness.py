@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.models import ReplyFinal, ReplySnapshot
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI, FaultKind
+from fakes.characterai import FakeCharacterAI, FaultKind
 
-from .conftest import ECHO, ConfigFactory, collect
+from .conftest import ECHO, ConfigFactory, assert_growing, collect, until
 
 
 async def fresh_chat(backend: CharacterAIBackend) -> str:
@@ -27,25 +27,28 @@ async def expect_error(backend: CharacterAIBackend, chat_id: str, text: str = "h
 # ----- drops -----
 
 
+def rest_reads(fake: FakeCharacterAI, chat_id: str) -> int:
+    return len(fake.received("rest", f"GET /turns/{chat_id}/"))
+
+
 @pytest.mark.parametrize("close_code", [1011, None])  # a close frame, or TCP aborted without one
-async def test_drop_mid_reply_is_recovered_from_history_once(
+async def test_a_reply_cut_by_a_drop_is_followed_until_final_and_delivered_once(
     backend: CharacterAIBackend, fake: FakeCharacterAI, close_code: int | None
 ) -> None:
     chat_id = await fresh_chat(backend)
     full = "Echo: a reply the server finished although the socket dropped"
-    fake.inject("drop", target="dm", after_snapshots=2, close_code=close_code)
+    fake.inject("drop", target="dm", after_snapshots=2, close_code=close_code, hold=True)
+    reading = asyncio.create_task(collect(backend.send(chat_id, ECHO, full.removeprefix("Echo: "))))
 
-    events: list[ReplySnapshot | ReplyFinal] = []
-    async for event in backend.send(chat_id, ECHO, full.removeprefix("Echo: ")):
-        if isinstance(event, ReplySnapshot) and len(events) == 1:
-            # The stream is lazy: the next event is read only after this line, so the server
-            # "finishes" the reply before the client looks it up (the fake itself stops at the cut).
-            fake.chat(chat_id).turns[-1].candidates[0].raw_content = full
-        events.append(event)
+    # the server holds the rest of the turn: the client keeps looking, and delivers nothing final meanwhile
+    await until(lambda: rest_reads(fake, chat_id) >= 3)
+    assert not reading.done()
+    fake.release_stalls()
+    snapshots, finals = await reading
 
-    finals = [e for e in events if isinstance(e, ReplyFinal)]
-    assert len(finals) == 1 and events[-1] is finals[0]
-    assert finals[0].text == full and finals[0].turn_id == fake.chat(chat_id).turns[-1].turn_id
+    assert [f.text for f in finals] == [full]
+    assert finals[0].turn_id == fake.chat(chat_id).turns[-1].turn_id
+    assert all(full.startswith(s.text) and s.text != full for s in snapshots)
     assert len(fake.received("dm", "create_and_generate_turn")) == 1  # never re-sent
     assert [t.is_human for t in fake.chat(chat_id).turns] == [True, False]
 
@@ -55,11 +58,48 @@ async def test_drop_mid_reply_is_recovered_from_history_once(
     assert fake.counters["dm_connections"] == 2
 
 
+async def test_the_growth_after_a_drop_is_shown_as_it_happens(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    backend = CharacterAIBackend(make_config(recovery_interval=0.02))
+    await backend.start()
+    try:
+        chat_id = await fresh_chat(backend)
+        full = "Echo: " + "a long answer that goes on growing while nobody listens " * 3
+        fake.inject("drop", target="dm", after_snapshots=2, continue_delay=0.05)
+        snapshots, finals = await collect(backend.send(chat_id, ECHO, full.removeprefix("Echo: ")))
+    finally:
+        await backend.close()
+    assert [f.text for f in finals] == [full]
+    assert_growing(snapshots, finals[0])
+    assert len(snapshots) > 3  # more than the two streamed before the drop: the history's growth too
+
+
+async def test_a_reply_the_history_calls_final_too_early_is_taken_only_once_stable(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    # This history says is_final: true even while the turn grows, so only a text that stopped changing
+    # between two look-ups is the finished reply. The server adds a chunk every 0.1 s for about 4 s; the
+    # client looks once a second.
+    fake.configure(history_is_final="always")
+    backend = CharacterAIBackend(make_config(recovery_interval=1.0))
+    await backend.start()
+    try:
+        chat_id = await fresh_chat(backend)
+        full = "Echo: " + "slow and steady wins the race, " * 5
+        fake.inject("drop", target="dm", after_snapshots=2, continue_delay=0.1)
+        snapshots, finals = await collect(backend.send(chat_id, ECHO, full.removeprefix("Echo: ")))
+    finally:
+        await backend.close()
+    assert [f.text for f in finals] == [full]
+    assert all(full.startswith(s.text) for s in snapshots)
+
+
 async def test_drop_with_a_cut_reply_in_history_ends_with_a_clear_error(
     backend: CharacterAIBackend, fake: FakeCharacterAI
 ) -> None:
     chat_id = await fresh_chat(backend)
-    fake.inject("drop", target="dm", after_snapshots=2)
+    fake.inject("drop", target="dm", after_snapshots=2, after_drop="cut")
 
     events: list[ReplySnapshot | ReplyFinal] = []
     with pytest.raises(UpstreamError) as caught:
@@ -67,11 +107,38 @@ async def test_drop_with_a_cut_reply_in_history_ends_with_a_clear_error(
             events.append(event)
 
     assert caught.value.code is ErrorCode.UNAVAILABLE
-    assert "dropped mid-reply" in caught.value.detail
+    assert "only the part already shown" in caught.value.detail
     assert events and all(isinstance(e, ReplySnapshot) for e in events)  # no final, so nothing delivered
     assert len(fake.received("dm", "create_and_generate_turn")) == 1
     _, finals = await collect(backend.send(chat_id, ECHO, "again"))
     assert finals[0].text == "Echo: again"
+
+
+async def test_a_reply_that_never_finishes_after_a_drop_times_out_as_unavailable(
+    make_config: ConfigFactory, fake: FakeCharacterAI
+) -> None:
+    backend = CharacterAIBackend(make_config(recovery_interval=0.05, recovery_timeout=2.0))
+    await backend.start()
+    try:
+        chat_id = await fresh_chat(backend)
+        fake.inject("drop", target="dm", after_snapshots=2, hold=True)  # never released
+        with pytest.raises(UpstreamError) as caught:
+            await collect(backend.send(chat_id, ECHO, "this one stays unfinished"))
+    finally:
+        await backend.close()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert "not finished within 2s" in caught.value.detail
+    assert len(fake.received("dm", "create_and_generate_turn")) == 1
+
+
+async def test_a_regeneration_cut_by_a_drop_is_recovered(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:
+    chat_id = await fresh_chat(backend)
+    await collect(backend.send(chat_id, ECHO, "first"))
+    fake.script_reply(ECHO, "A brand new candidate, finished on the server after the drop.")
+    fake.inject("drop", target="dm", command="generate_turn_candidate", after_snapshots=1, continue_delay=0.01)
+    _, finals = await collect(backend.regenerate(chat_id, ECHO))
+    assert [f.text for f in finals] == ["A brand new candidate, finished on the server after the drop."]
+    assert len(fake.received("dm", "generate_turn_candidate")) == 1
 
 
 async def test_drop_during_regenerate_without_a_finished_candidate_errors(
@@ -79,7 +146,7 @@ async def test_drop_during_regenerate_without_a_finished_candidate_errors(
 ) -> None:
     chat_id = await fresh_chat(backend)
     await collect(backend.send(chat_id, ECHO, "first"))
-    fake.inject("drop", target="dm", command="generate_turn_candidate", after_snapshots=0)
+    fake.inject("drop", target="dm", command="generate_turn_candidate", after_snapshots=0, after_drop="cut")
     with pytest.raises(UpstreamError) as caught:
         await collect(backend.regenerate(chat_id, ECHO))
     assert caught.value.code is ErrorCode.UNAVAILABLE
@@ -94,7 +161,8 @@ async def test_drop_during_regenerate_without_a_finished_candidate_errors(
     [
         ("neo_error", {"error_code": 404, "comment": "chat not found"}, ErrorCode.NOT_FOUND),
         ("neo_error", {"error_code": 400, "comment": "invalid request"}, ErrorCode.INVALID),
-        ("neo_error", {"error_code": 500, "comment": "internal"}, ErrorCode.UNAVAILABLE),
+        ("neo_error", {"error_code": 500, "comment": "internal"}, ErrorCode.MODEL),  # the model failed
+        ("neo_error", {"error_code": 503, "comment": "overloaded"}, ErrorCode.MODEL),
         ("neo_error", {"error_code": 403, "comment": "forbidden"}, ErrorCode.AUTH),
         (
             "neo_error",

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from backends.characterai import CharacterAIBackend
 from bot.models import ReplyFinal
 from bot.roomqueue import InProcessRoomQueue
 from bot.upstream.base import ErrorCode, UpstreamError
-from bot.upstream.characterai import CharacterAIBackend
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 
 from .conftest import ECHO, LIBRARIAN, PIRATE, ConfigFactory, assert_growing, collect
 
@@ -127,7 +127,7 @@ async def test_room_drop_mid_reply_errors_then_the_room_reconnects(
 ) -> None:
     room = await backend.create_room([ECHO], "Shaky", with_greeting=False)
     await backend.room_send(room.id, "first words")
-    fake.inject("drop", target="room", command="generate_turn", after_snapshots=2)
+    fake.inject("drop", target="room", command="generate_turn", after_snapshots=2, after_drop="cut")
     with pytest.raises(UpstreamError) as caught:
         await collect(backend.room_generate(room.id, ECHO))
     assert caught.value.code is ErrorCode.UNAVAILABLE
@@ -145,16 +145,10 @@ async def test_room_drop_mid_reply_is_recovered_from_history(
 ) -> None:
     room = await backend.create_room([ECHO], "Recover", with_greeting=False)
     await backend.room_send(room.id, "finish me")
-    fake.inject("drop", target="room", command="generate_turn", after_snapshots=2)
-    finals: list[ReplyFinal] = []
-    seen = 0
-    async for event in backend.room_generate(room.id, ECHO):
-        seen += 1
-        if seen == 2:  # the server "finishes" the turn before the client looks it up
-            fake.chat(room.id).turns[-1].candidates[0].raw_content = "Echo: finish me"
-        if isinstance(event, ReplyFinal):
-            finals.append(event)
+    fake.inject("drop", target="room", command="generate_turn", after_snapshots=2, continue_delay=0.01)
+    _, finals = await collect(backend.room_generate(room.id, ECHO))  # the server finishes the turn unseen
     assert [f.text for f in finals] == ["Echo: finish me"]
+    assert len(fake.received("room", "generate_turn")) == 1
 
 
 async def test_room_errors_are_typed(backend: CharacterAIBackend, fake: FakeCharacterAI) -> None:

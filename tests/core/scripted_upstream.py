@@ -1,5 +1,5 @@
 """A tiny in-process backend implementing our own Upstream interface, for core tests that need no wire
-protocol. (Tests of real protocols use the fake servers in sandbox/fakes.)"""
+protocol. (Tests of real protocols use the fake servers in fakes.)"""
 
 from __future__ import annotations
 

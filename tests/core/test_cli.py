@@ -16,7 +16,7 @@ def charbridge(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
     clean["PYTHONPATH"] = str(ROOT)
     clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "charbridge", *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
     )
 
 

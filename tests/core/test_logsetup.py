@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from bot.app import secrets_of
 from bot.logsetup import RedactSecrets
+from charbridge.app import secrets_of
 from config.settings import Settings
 
 

@@ -11,13 +11,13 @@ from typing import Any, TypeVar
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import Binding, Preset
 from bot.ports import EVERYONE
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
-from sandbox.fakes.discord.world import Channel, StoredMessage
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.discord import FakeDiscord, FakeDiscordConfig
+from fakes.discord.world import Channel, StoredMessage
 from tests.bridge_world import bridge_settings, scaled_pacing, start_core
 
 T = TypeVar("T")
@@ -40,8 +40,15 @@ PRESETS = [
 ]
 
 
+REAL_TIME = ("ack_deadline", "interaction_token_ttl")
+
+
 def fake_config(**overrides: Any) -> FakeDiscordConfig:
-    return FakeDiscordConfig(heartbeat_interval=5.0, **overrides).scaled(SCALE)
+    """Discord's rate-limit windows at SCALE. The deadlines Discord sets the bot (3 s to acknowledge an
+    interaction, 15 min of token life) stay real: the bot must meet them on a busy machine too; tests that
+    need them to run out let the fake's interaction clock jump (``advance_interaction_clock``)."""
+    real = FakeDiscordConfig(heartbeat_interval=5.0, **overrides)
+    return real.scaled(SCALE).model_copy(update={name: getattr(real, name) for name in REAL_TIME})
 
 
 @dataclass
@@ -106,6 +113,14 @@ class DiscordWorld:
         return f"discord:{self.discord.guild.id}:{self.discord.channel(name).id}"
 
 
+def discord_pacing(**webhook: float) -> dict[str, dict[str, float]]:
+    """The bridge's Discord pacing at SCALE, with ``webhook`` overrides for the characters' webhooks."""
+    return {
+        "channel": scaled_pacing(PacingPolicy.discord_channel(), SCALE),
+        "webhook": {**scaled_pacing(PacingPolicy.discord_webhook(), SCALE), **webhook},
+    }
+
+
 async def open_world(
     tmp_path: Path, *, default_preset: str | None = "rex", fake: FakeDiscordConfig | None = None, **discord: Any
 ) -> DiscordWorld:
@@ -113,22 +128,19 @@ async def open_world(
     await cai.start()
     server = FakeDiscord(fake or fake_config())
     await server.start()
-    pacing = {
-        "channel": scaled_pacing(PacingPolicy.discord_channel(), SCALE),
-        "webhook": scaled_pacing(PacingPolicy.discord_webhook(), SCALE),
-    }
     discord_settings: dict[str, Any] = {
         "token": TOKEN,
         "api_base": server.api_base,
         "gateway_url": server.gateway_url,
         "guild_ids": [server.guild.id],
         "interaction_defer_after": 0.05,
-        "pacing": pacing,
+        "guild_ready_timeout": 0.2,  # the fake sends every GUILD_CREATE right after READY
+        "pacing": discord_pacing(),
         **discord,
     }
     settings = bridge_settings(cai, tmp_path, PRESETS, default_preset, discord=discord_settings)
     core = await start_core(settings)
-    adapter = DiscordAdapter(settings, core.service, core.admin)
+    adapter = DiscordAdapter(settings, core.door)
     await adapter.start()
     return DiscordWorld(server, cai, core, adapter)
 

@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.app import StartupError
-from sandbox.fakes.discord.interactions import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
+from bot.errors import StartupError
+from fakes.discord.interactions import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
 from tests.discord.conftest import CHARACTERS, DiscordWorld, close_world, open_world
 
 BOLD_REX = "**Captain Rex**\n"
@@ -167,6 +167,6 @@ async def test_a_rejected_token_stops_the_start_with_one_line(world: DiscordWorl
     settings = world.core.settings.model_copy(
         update={"discord": world.core.settings.discord.model_copy(update={"token": SecretStr("not-the-token")})}
     )
-    adapter = DiscordAdapter(settings, world.core.service)
+    adapter = DiscordAdapter(settings, world.core.door)
     with pytest.raises(StartupError, match="Discord rejected the bot token"):
         await adapter.start()

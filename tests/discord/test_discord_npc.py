@@ -10,9 +10,18 @@ import pytest
 
 from bot.models import NpcCharacter, Preset
 from bot.npc.turns import room_who
-from sandbox.fakes.characterai import FakeCharacter
-from sandbox.fakes.discord.world import StoredMessage
-from tests.discord.conftest import CHARACTERS, DiscordWorld, close_world, open_world
+from fakes.characterai import FakeCharacter
+from fakes.discord import BucketLimit
+from fakes.discord.world import StoredMessage
+from tests.discord.conftest import (
+    CHARACTERS,
+    SCALE,
+    DiscordWorld,
+    close_world,
+    discord_pacing,
+    fake_config,
+    open_world,
+)
 
 REX, ADA = CHARACTERS
 ZORA = FakeCharacter(id="zora", name="Zora", style="oracle", chunk_chars=5, snapshot_delay=0.01)
@@ -25,15 +34,20 @@ CAST = [
 ]
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[DiscordWorld]:
-    opened = await open_world(tmp_path, default_preset=None)
+async def open_npc_world(tmp_path: Path, **options: object) -> DiscordWorld:
+    opened = await open_world(tmp_path, default_preset=None, **options)
     opened.cai.add_character(ZORA)
     for preset in (
         Preset(name="party", character_id="rex", npcs=CAST, queue_notice_after=None),
         Preset(name="hall", character_id="rex", npcs=CAST, room=True, queue_notice_after=None),
     ):
         await opened.core.store.put_preset(preset)
+    return opened
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[DiscordWorld]:
+    opened = await open_npc_world(tmp_path)
     yield opened
     await close_world(opened)
 
@@ -105,3 +119,44 @@ async def test_twenty_messages_from_five_users_in_a_room_run_in_arrival_order(wo
     assert [t.is_human for t in turns] == [True, False] * 20, "each reply was complete before the next message"
     assert world.cai.room_violations == 0
     assert dc.counters().penalties == 0
+
+
+# The channel-wide webhook cap made small (4 executions per 20 s of Discord time) so that a few NPC replies
+# reach it; the bridge's shared budget says the same, with 10% of margin for the time a request travels.
+CAP, CAP_WINDOW = 4, 20.0 * SCALE
+
+
+async def test_several_npcs_answering_at_once_stay_under_the_channel_webhook_cap(tmp_path: Path) -> None:
+    world = await open_npc_world(
+        tmp_path,
+        fake=fake_config(webhook_channel_rate=BucketLimit(limit=CAP, window=CAP_WINDOW / SCALE)),
+        pacing=discord_pacing(shared_limit=CAP, shared_window=CAP_WINDOW * 1.1, shared_burst=0),
+    )
+    try:
+        dc = world.discord
+        await world.bind("general", "party")
+        lines = ["alice: Rex, Ada and Zora, good evening!", "bob: Zora and Rex, what do you see?"]
+        await dc.user_sends("general", "alice", lines[0].split(": ", 1)[1])
+        await dc.user_sends("general", "bob", lines[1].split(": ", 1)[1])
+        expected = [REX.reply_to(lines[0]), ADA.reply_to(lines[0]), ZORA.reply_to(lines[0])]
+        expected += [ZORA.reply_to(lines[1]), REX.reply_to(lines[1])]
+
+        def all_in() -> bool:
+            return sorted(m.content for m in npc_said(world, "general")) == sorted(expected)
+
+        await world.until(lambda: all_in() or None, seconds=60)
+        counters = dc.counters()
+        assert counters.rate_limited == 0 and counters.penalties == 0  # no 429 of scope shared, nor any other
+        executes = dc.calls("POST", "/webhooks/{webhook_id")
+        assert len(executes) == 5 > CAP  # more than one window's worth, each accepted at once
+    finally:
+        await close_world(world)
+
+
+async def test_npc_with_an_invisible_message_gets_the_usage_and_asks_nobody(world: DiscordWorld) -> None:
+    dc = world.discord
+    await world.bind("general", "party")
+    record = await dc.slash("general", "alice", "npc", character="Zora", message="\u200b\u2060 ")
+    shown = await world.until(lambda: record.original_message_id)
+    await dc.wait_for(lambda: dc.message_view(shown).content.startswith("Usage: /npc"))
+    assert world.cai.received("dm", "create_and_generate_turn") == [] and npc_said(world, "general") == []

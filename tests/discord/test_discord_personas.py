@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.models import ChatRequest, ReplyTarget
-from tests.discord.conftest import REX_AVATAR, DiscordWorld
+from tests.discord.conftest import CHARACTERS, REX_AVATAR, DiscordWorld
 
 BOLD_STYLED = "**Rex the Bold**\n"
 
@@ -89,9 +88,11 @@ async def test_in_a_dm_the_bot_speaks_with_the_bold_name(world: DiscordWorld) ->
     dc = world.discord
     await dc.dm("alice", "hello")
     dm = await world.dm_with("alice")
-    key = await world.bind(dm, "styled")
+    await world.wait_for_text(dm, "**Captain Rex**\n" + await world.character_said(f"discord:dm:{dm.id}"))
+    key = await world.bind(dm, "styled")  # once the default preset has answered, not while it does
     await dc.dm("alice", "tell me more")
-    said = await world.character_said(key, replies=1)
+    said = await world.character_said(key, replies=2)
+    assert said == CHARACTERS[0].reply_to("tell me more")
     await world.wait_for_text(dm, BOLD_STYLED + said)
     assert all(m.webhook_id is None for m in world.replies(dm))
     assert not any("Manage Webhooks" in m.content for m in world.replies(dm))
@@ -121,25 +122,16 @@ async def test_a_thread_uses_its_channels_preset_and_webhook(world: DiscordWorld
     assert [hook.channel_id for hook in dc.world.webhooks.values()] == [dc.channel("general").id]
 
 
-async def test_speak_posts_as_the_character(world: DiscordWorld) -> None:
-    """The hook the admin commands use to post a greeting after binding a character."""
+async def test_binding_a_character_posts_its_greeting_as_the_character(world: DiscordWorld) -> None:
+    """After ``/preset use`` in a channel and in a thread, the character greets there itself (webhook persona)."""
     dc = world.discord
-    await world.bind("general", "styled")
     general, thread = dc.channel("general"), dc.channel("chat-thread")
-    for chat, thread_id in ((general.id, None), (general.id, thread.id)):
-        where = f"{world.channel_key('general')}" + (f"/{thread_id}" if thread_id else "")
-        request = ChatRequest(
-            platform="discord",
-            conversation_id=world.channel_key("general"),
-            thread_id=str(thread_id) if thread_id else None,
-            user_id="discord:1",
-            user_name="admin",
-            is_dm=False,
-            text="",
-            message_id=f"{where}:1",
-            target=ReplyTarget(platform="discord", chat=str(chat), thread=str(thread_id) if thread_id else None),
-        )
-        await world.adapter.speak(request, "Arr, Rex here.")
     for place in (general, thread):
-        [greeting] = world.replies(place)
-        assert greeting.content == "Arr, Rex here." and dc.message_view(greeting).author_name == "Rex the Bold"
+        record = await dc.slash(place.name, "alice", "preset", {"name": "styled"}, subcommand="use")  # the owner
+        await world.until(lambda record=record: record.original_message_id)  # the admin's answer
+
+        def greeted(place: object = place) -> object:
+            return next((m for m in world.replies(place) if dc.message_view(m).content == "Arr, Rex here."), None)
+
+        greeting = await world.until(greeted)
+        assert dc.message_view(greeting).author_name == "Rex the Bold"

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.app import SQLITE_FILE
-from sandbox.fakes.discord.interactions import InteractionRecord
+from charbridge.app import SQLITE_FILE
+from fakes.discord.interactions import InteractionRecord
 from tests.bridge_world import start_core
 from tests.discord.conftest import CHARACTERS, DiscordWorld
 
@@ -70,7 +70,7 @@ async def test_an_admin_binds_and_it_survives_a_restart(world: DiscordWorld) -> 
     await world.adapter.stop()
     await world.core.close()
     world.core = await start_core(world.core.settings)
-    world.adapter = DiscordAdapter(world.core.settings, world.core.service, world.core.admin)
+    world.adapter = DiscordAdapter(world.core.settings, world.core.door)
     await world.adapter.start()
 
     await dc.user_sends("general", "bob", "and after that?", mention_bot=True)

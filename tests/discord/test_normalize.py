@@ -15,7 +15,7 @@ import pytest
 import yarl
 
 from adapters.discord.normalize import BotIdentity, command_text, normalize_interaction, normalize_message
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
+from fakes.discord import FakeDiscord, FakeDiscordConfig
 
 TOKEN = "test-token"
 

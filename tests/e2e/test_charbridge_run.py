@@ -9,9 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.discord import FakeDiscord, FakeDiscordConfig
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.discord import FakeDiscord, FakeDiscordConfig
+from fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 TELEGRAM_TOKEN = "7000000003:TEST-TOKEN-NOT-REAL-RUN"
@@ -67,7 +67,7 @@ async def test_run_answers_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path)
     config = config_file(tmp_path / "charbridge.toml", cai, telegram)
     log_file = (tmp_path / "bridge.log").open("wb")  # a file, not a pipe: DEBUG output must never stall it
     bridge = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        sys.executable, "-m", "charbridge", "run", "--config", str(config),
         cwd=tmp_path, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -132,7 +132,7 @@ character_id = "ada"
     )
     log_file = (tmp_path / "bridge.log").open("wb")
     bridge = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        sys.executable, "-m", "charbridge", "run", "--config", str(config),
         cwd=tmp_path, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     expected = ADA.reply_to("who are you?")

@@ -17,8 +17,8 @@ from PyCharacterAI import get_client
 from PyCharacterAI.client import AsyncClient
 from PyCharacterAI.exceptions import ActionError, AuthenticationError
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.characterai.tls_proxy import TlsConnectProxy
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.characterai.tls_proxy import TlsConnectProxy
 
 BARD = FakeCharacter(id="char_bard", name="Bard", greeting="Hark, a visitor!", style="echo")
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI, FakeUser
+from fakes.characterai import FakeCharacter, FakeCharacterAI, FakeUser
 
 PIRATE = FakeCharacter(id="char_pirate", name="Pirate Pete", greeting="Arr, welcome aboard!", style="pirate")
 ECHO = FakeCharacter(id="char_echo", name="Echo", greeting="Say something.", style="echo")

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.characterai import FakeCharacter, FakeCharacterAI
 
 ECHO = FakeCharacter(id="char_echo", name="Echo", greeting="Say something.", style="echo")
 SLOW = FakeCharacter(id="char_slow", name="Slow", greeting="Hi", style="echo", chunk_chars=1)

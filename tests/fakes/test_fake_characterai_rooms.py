@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI, FakeUser
+from fakes.characterai import FakeCharacter, FakeCharacterAI, FakeUser
 
 PIRATE = FakeCharacter(id="char_pirate", name="Pirate Pete", greeting="Arr!", style="pirate")
 LIBRARIAN = FakeCharacter(id="char_lib", name="Librarian Liz", greeting="Shh.", style="librarian")

@@ -12,7 +12,7 @@ import pytest
 import yarl
 from discord import app_commands
 
-from sandbox.fakes.discord import BucketLimit, FakeDiscord, FakeDiscordConfig
+from fakes.discord import BucketLimit, FakeDiscord, FakeDiscordConfig
 
 TOKEN = "test-token"
 ChatBehaviour = Callable[[discord.Interaction, str], Awaitable[object]]
@@ -71,7 +71,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def start_client(
     fake: FakeDiscord, *, message_content: bool = True, heartbeat_timeout: float = 5.0
 ) -> tuple[RecordingClient, asyncio.Task[None]]:
-    # the two settings a client needs to talk to the fake (see sandbox/fakes/discord/__init__.py)
+    # the two settings a client needs to talk to the fake (see fakes/discord/__init__.py)
     discord.http.Route.BASE = fake.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
     client = RecordingClient(message_content=message_content, heartbeat_timeout=heartbeat_timeout)
@@ -129,18 +129,44 @@ async def test_zlib_stream_frames_work() -> None:
         await task
 
 
-async def test_message_content_intent_is_enforced_when_asked() -> None:
-    async with FakeDiscord(fast_config(enforce_message_content_intent=True)) as server:
+async def test_without_the_message_content_intent_guild_messages_arrive_blank() -> None:
+    """By default, as on Discord: blank unless a DM, the bot's own, mentioning the bot or replying to it."""
+    async with FakeDiscord(fast_config()) as server:
         client, task = await start_client(server, message_content=False)
-        await server.user_sends("general", "alice", "you cannot read this")
+        channel = text_channel(client, server)
+        hook = await channel.create_webhook(name="persona")
+        own = await channel.send("the bot's own words")
+        await hook.send("a character speaks", embed=discord.Embed(description="with an embed"), wait=True)
+        plain = await server.user_sends("general", "alice", "you cannot read this")
         await server.user_sends("general", "alice", "but this mentions you", mention_bot=True)
+        await server.user_sends("general", "bob", "a reply to the bot, no ping", reply_to=own.id, ping_author=False)
+        await server.user_sends("general", "bob", "a reply to alice", reply_to=plain, ping_author=False)
         await server.dm("bob", "and DMs are readable")
-        await server.wait_for(lambda: len(client.received) == 3)
-        assert [m.content for m in client.received] == [
-            "",
-            f"<@{server.bot.id}> but this mentions you",
-            "and DMs are readable",
+        await server.wait_for(lambda: len(client.received) == 7)
+        assert [(m.content, len(m.embeds)) for m in client.received] == [
+            ("the bot's own words", 0),
+            ("", 0),  # the bot's webhooks are not the bot: blanked, embeds too
+            ("", 0),
+            (f"<@{server.bot.id}> but this mentions you", 0),
+            ("a reply to the bot, no ping", 0),
+            ("", 0),
+            ("and DMs are readable", 0),
         ]
+        reply_to_bot, reply_to_alice = client.received[4], client.received[5]
+        assert client.user is not None and not client.user.mentioned_in(reply_to_bot)  # readable all the same
+        quoted = reply_to_alice.reference.resolved if reply_to_alice.reference else None
+        assert isinstance(quoted, discord.Message) and quoted.content == ""  # the quoted message is blank too
+        await client.close()
+        await task
+
+
+@pytest.mark.parametrize(("enforced", "intent"), [(True, True), (False, False)], ids=["intent", "rule-off"])
+async def test_with_the_intent_or_the_rule_switched_off_everything_is_readable(enforced: bool, intent: bool) -> None:
+    async with FakeDiscord(fast_config(enforce_message_content_intent=enforced)) as server:
+        client, task = await start_client(server, message_content=intent)
+        await server.user_sends("general", "alice", "plain chatter")
+        await server.wait_for(lambda: client.received)
+        assert client.received[0].content == "plain chatter"
         await client.close()
         await task
 
@@ -208,6 +234,26 @@ async def test_content_over_2000_chars_is_rejected(fake: FakeDiscord, bot: Recor
     assert fake.transcript("general") == []
     await text_channel(bot, fake).send("x" * 2000)
     assert len(fake.transcript("general")) == 1
+
+
+async def test_whitespace_only_content_is_an_empty_message(fake: FakeDiscord, bot: RecordingClient) -> None:
+    channel = text_channel(bot, fake)
+    hook = await channel.create_webhook(name="persona")
+    kept = await channel.send("something")
+    hooked = await hook.send("something else", wait=True)
+    attempts = (
+        channel.send(" \n\t "),
+        hook.send("\u3000 \n", wait=True),
+        kept.edit(content="   "),
+        hooked.edit(content="\n\n"),
+    )
+    for attempt in attempts:
+        with pytest.raises(discord.HTTPException) as caught:
+            await attempt
+        assert (caught.value.status, caught.value.code) == (400, 50006)
+        assert "Cannot send an empty message" in caught.value.text
+    await channel.send("\u200b")  # zero-width characters are not whitespace: Discord takes them
+    assert [m.content for m in fake.transcript("general")] == ["something", "something else", "\u200b"]
 
 
 async def test_history_and_fetch_message(fake: FakeDiscord, bot: RecordingClient) -> None:
@@ -311,6 +357,44 @@ async def test_slash_defer_edit_original_and_followup(fake: FakeDiscord, bot: Re
     assert bot.command_errors == []
 
 
+async def test_a_callback_answers_204_unless_asked_for_the_response(fake: FakeDiscord) -> None:
+    plain = await fake.slash("general", "alice", "chat", message="one")
+    asked = await fake.slash("general", "alice", "chat", message="two")
+    declined = await fake.slash("general", "alice", "chat", message="three")
+    callback = "{base}/interactions/{record.id}/{record.token}/callback"
+    body = {"type": 4, "data": {"content": "answered"}}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(callback.format(base=fake.api_base, record=plain), json=body) as response:
+            assert response.status == 204 and await response.read() == b""
+        url = callback.format(base=fake.api_base, record=asked) + "?with_response=true"
+        async with http.post(url, json=body) as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "application/json"
+            answer = await response.json()
+        url = callback.format(base=fake.api_base, record=declined) + "?with_response=false"
+        async with http.post(url, json=body) as response:
+            assert response.status == 204
+    assert answer["interaction"]["id"] == str(asked.id) and answer["interaction"]["type"] == 2
+    assert answer["resource"]["type"] == 4 and answer["resource"]["message"]["content"] == "answered"
+    assert answer["interaction"]["response_message_id"] == answer["resource"]["message"]["id"]
+    assert all(record.acknowledged for record in (plain, asked, declined))
+    assert [m.content for m in fake.transcript("general")] == ["answered"] * 3
+
+
+async def test_discord_py_asks_for_the_callback_response(fake: FakeDiscord, bot: RecordingClient) -> None:
+    fetched: list[discord.InteractionCallbackResponse[Any]] = []
+
+    async def reply(interaction: discord.Interaction, message: str) -> None:
+        fetched.append(await interaction.response.send_message(f"echo: {message}"))
+
+    bot.chat_behaviour = reply
+    await fake.slash("general", "alice", "chat", message="hi")
+    await fake.wait_for(lambda: fetched)
+    [call] = fake.calls("POST", "/callback")
+    assert call.status == 200 and call.query == {"with_response": "1"}  # what discord.py 2.7 sends
+    assert isinstance(fetched[0].resource, discord.InteractionMessage)
+    assert fetched[0].resource.content == "echo: hi"
+
+
 async def test_guild_command_sync(fake: FakeDiscord, bot: RecordingClient) -> None:
     guild = discord.Object(id=fake.guild.id)
     bot.tree.copy_global_to(guild=guild)
@@ -335,51 +419,61 @@ async def test_slash_in_dm_with_immediate_reply(fake: FakeDiscord, bot: Recordin
     assert dm is not None and [m.content for m in fake.transcript(dm)] == ["echo: psst"]
 
 
-async def test_expired_interaction_token_is_refused() -> None:
-    async with FakeDiscord(fast_config(interaction_token_ttl=0.3)) as server:
-        client, task = await start_client(server)
-        outcome: list[BaseException] = []
+async def test_expired_interaction_token_is_refused(fake: FakeDiscord, bot: RecordingClient) -> None:
+    deferred, edit_now = asyncio.Event(), asyncio.Event()
+    outcome: list[BaseException] = []
 
-        async def stream_too_long(interaction: discord.Interaction, message: str) -> None:
-            await interaction.response.defer()
-            await asyncio.sleep(0.4)  # outlive the (shrunk) 15 min token on purpose
-            try:
-                await interaction.edit_original_response(content="finally")
-            except discord.HTTPException as error:
-                outcome.append(error)
+    async def stream_too_long(interaction: discord.Interaction, message: str) -> None:
+        await interaction.response.defer()
+        deferred.set()
+        await edit_now.wait()
+        try:
+            await interaction.edit_original_response(content="finally")
+        except discord.HTTPException as error:
+            outcome.append(error)
 
-        client.chat_behaviour = stream_too_long
-        await server.slash("general", "alice", "chat", message="hello")
-        await server.wait_for(lambda: outcome)
-        assert isinstance(outcome[0], discord.HTTPException)
-        assert outcome[0].status == 401 and outcome[0].code == 50027
-        await client.close()
-        await task
+    bot.chat_behaviour = stream_too_long
+    await fake.slash("general", "alice", "chat", message="hello")
+    await asyncio.wait_for(deferred.wait(), 5)
+    fake.advance_interaction_clock(fake.config.interaction_token_ttl + 1)  # 15 minutes pass at once
+    edit_now.set()
+    await fake.wait_for(lambda: outcome)
+    assert isinstance(outcome[0], discord.HTTPException)
+    assert outcome[0].status == 401 and outcome[0].code == 50027
 
 
-async def test_late_ack_gets_unknown_interaction() -> None:
-    async with FakeDiscord(fast_config(ack_deadline=0.2)) as server:
-        client, task = await start_client(server)
-        late = asyncio.Event()
+async def test_late_ack_gets_unknown_interaction(fake: FakeDiscord, bot: RecordingClient) -> None:
+    answer_now, late = asyncio.Event(), asyncio.Event()
 
-        async def slow(interaction: discord.Interaction, message: str) -> None:
-            await asyncio.sleep(0.3)  # past the (shrunk) 3 s deadline on purpose
-            try:
-                await interaction.response.send_message("too late")
-            finally:
-                late.set()
+    async def slow(interaction: discord.Interaction, message: str) -> None:
+        await answer_now.wait()
+        try:
+            await interaction.response.send_message("too late")
+        finally:
+            late.set()
 
-        client.chat_behaviour = slow
-        record = await server.slash("general", "alice", "chat", message="hello")
-        await asyncio.wait_for(late.wait(), 5)
-        await server.wait_for(lambda: client.command_errors)
-        assert isinstance(client.command_errors[0], discord.NotFound)
-        assert client.command_errors[0].code == 10062
-        view = server.interaction_view(record)
-        assert not view.acknowledged and len(view.late_ack_delays) == 1
-        assert server.transcript("general") == []
-        await client.close()
-        await task
+    bot.chat_behaviour = slow
+    record = await fake.slash("general", "alice", "chat", message="hello")
+    fake.advance_interaction_clock(fake.config.ack_deadline + 0.5)  # the 3 s pass before the bot answers
+    answer_now.set()
+    await asyncio.wait_for(late.wait(), 5)
+    await fake.wait_for(lambda: bot.command_errors)
+    assert isinstance(bot.command_errors[0], discord.NotFound)
+    assert bot.command_errors[0].code == 10062
+    view = fake.interaction_view(record)
+    assert not view.acknowledged and len(view.late_ack_delays) == 1
+    assert view.late_ack_delays[0] > fake.config.ack_deadline
+    assert fake.transcript("general") == []
+
+
+async def test_an_ack_inside_the_deadline_is_accepted_after_pretend_time(fake: FakeDiscord) -> None:
+    record = await fake.slash("general", "alice", "chat", message="hello")
+    fake.advance_interaction_clock(1.0)  # 2 s of the 3 are left for the real round trip
+    url = f"{fake.api_base}/interactions/{record.id}/{record.token}/callback"
+    async with aiohttp.ClientSession() as http, http.post(url, json={"type": 5}) as response:
+        assert response.status == 204
+    view = fake.interaction_view(record)
+    assert view.ack_type == 5 and view.ack_delay is not None and view.ack_delay >= 1.0
 
 
 async def test_double_ack_is_rejected(fake: FakeDiscord, bot: RecordingClient) -> None:
@@ -436,13 +530,62 @@ async def test_webhook_pacing_follows_headers(fake: FakeDiscord, bot: RecordingC
     assert fake.counters().penalties == 0 and fake.counters().rate_limited == 0
 
 
+async def test_webhooks_of_one_channel_share_a_cap_answered_with_a_shared_429() -> None:
+    # Discord: about 30 executions per minute per channel, whatever webhook; here 3 per minute
+    config = fast_config(webhook_channel_rate=BucketLimit(limit=3, window=60.0))
+    async with FakeDiscord(config) as server:
+        client, task = await start_client(server)
+        general = text_channel(client, server)
+        first, second = await general.create_webhook(name="one"), await general.create_webhook(name="two")
+        elsewhere = await text_channel(client, server, "random").create_webhook(name="three")
+        thread = general.guild.get_thread(server.channel("chat-thread").id)
+        assert thread is not None
+        sent = await first.send("a", wait=True)
+        await second.send("b", wait=True)
+        await first.send("c, in the thread", thread=thread, wait=True)  # a thread counts for its channel
+        await sent.edit(content="a, edited")  # edits do not count against the channel's cap
+        await elsewhere.send("another channel has its own cap", wait=True)
+
+        async with aiohttp.ClientSession() as http:
+            url = f"{server.api_base}/webhooks/{second.id}/{second.token}?wait=true"
+            async with http.post(url, json={"content": "d"}) as limited:
+                body = await limited.json()
+                headers = limited.headers
+        assert limited.status == 429 and headers["X-RateLimit-Scope"] == "shared" and headers["Via"] == "1.1 google"
+        assert body["retry_after"] > 0 and body["global"] is False
+        assert [call.status for call in server.calls("POST", "/webhooks/{webhook_id")] == [200, 200, 200, 200, 429]
+        assert [m.content for m in server.transcript("general")] == ["a, edited", "b"]
+        assert server.counters().rate_limited == 1
+        await client.close()
+        await task
+
+
+async def test_the_channel_cap_sends_no_headers_until_it_is_hit(fake: FakeDiscord, bot: RecordingClient) -> None:
+    fake.config.webhook_rate = None  # only the channel's shared cap is left
+    hook = await text_channel(bot, fake).create_webhook(name="quiet")
+    async with aiohttp.ClientSession() as http:
+        url = f"{fake.api_base}/webhooks/{hook.id}/{hook.token}?wait=true"
+        async with http.post(url, json={"content": "hello"}) as response:
+            assert response.status == 200
+            assert not [name for name in response.headers if name.lower().startswith("x-ratelimit")]
+
+
 async def test_injected_429_without_via_raises(fake: FakeDiscord, bot: RecordingClient) -> None:
-    fake.fail_next("POST", r"/channels/\d+/messages$", 429, retry_after=0.05, via=False)
+    fake.fail_next("POST", r"/channels/\d+/messages$", 429, retry_after=30.0, via=False, scope="shared")
     with pytest.raises(discord.HTTPException) as caught:
         await text_channel(bot, fake).send("blocked")
-    assert caught.value.status == 429
-    await text_channel(bot, fake).send("fine now")
-    assert [m.content for m in fake.transcript("general")] == ["fine now"]
+    assert caught.value.status == 429 and caught.value.response.headers["X-RateLimit-Scope"] == "shared"
+    assert fake.counters().penalties == 0
+    await text_channel(bot, fake).send("sent at once anyway")  # 30 s early: the client ignored retry_after
+    assert [m.content for m in fake.transcript("general")] == ["sent at once anyway"]
+    assert fake.counters().penalties == 1
+
+
+async def test_an_injected_429_with_via_is_waited_out_without_penalty(fake: FakeDiscord, bot: RecordingClient) -> None:
+    fault = fake.fail_next("POST", r"/channels/\d+/messages$", 429, retry_after=0.05, times=2)
+    await text_channel(bot, fake).send("patience")
+    assert fault.hits == 2 and [m.content for m in fake.transcript("general")] == ["patience"]
+    assert fake.counters().penalties == 0
 
 
 # --- gateway resilience -----------------------------------------------------------------------------
@@ -463,8 +606,9 @@ async def test_invalid_session_makes_client_identify_again(fake: FakeDiscord, bo
 
 
 async def test_unacked_heartbeats_make_a_zombie_that_resumes() -> None:
-    async with FakeDiscord(fast_config(heartbeat_interval=0.05)) as server:
-        client, task = await start_client(server, heartbeat_timeout=0.4)
+    # discord.py closes a connection that received nothing for heartbeat_timeout (60 s by default)
+    async with FakeDiscord(fast_config(heartbeat_interval=0.5)) as server:
+        client, task = await start_client(server, heartbeat_timeout=2.0)
         server.set_heartbeat_acks(False)
         await asyncio.wait_for(client.resumed.wait(), 5)
         server.set_heartbeat_acks(True)
@@ -495,3 +639,19 @@ async def test_http_control_api(fake: FakeDiscord, bot: RecordingClient) -> None
     assert counters["identifies"] == 1 and counters["penalties"] == 0
     with pytest.raises(discord.Forbidden):
         await text_channel(bot, fake).create_webhook(name="nope")
+
+
+async def test_http_control_api_lets_interaction_time_pass(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession(base_url=fake.base_url) as http:
+        body = {"channel": "general", "user": "alice", "name": "chat", "options": {"message": "hi"}}
+        async with http.post("/_fake/slash", json=body) as response:
+            created = await response.json()
+        async with http.post("/_fake/interactions/advance", json={"seconds": 4}) as response:
+            assert response.status == 200
+        callback = f"/api/v10/interactions/{created['id']}/{created['token']}/callback"
+        async with http.post(callback, json={"type": 5}) as response:
+            status, refused = response.status, await response.json()
+        async with http.get(f"/_fake/interactions/{created['id']}") as response:
+            view = await response.json()
+    assert status == 404 and refused["code"] == 10062
+    assert view["acknowledged"] is False and len(view["late_ack_delays"]) == 1

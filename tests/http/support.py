@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +17,12 @@ from aiohttp_sse_client2 import client as sse_client  # type: ignore[import-unty
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from adapters.http.adapter import HttpAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import Preset
+from bot.ports import StateStore
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import Upstream
+from charbridge.app import sqlite_path
 from config.settings import Settings
 from tests.core.scripted_upstream import ScriptedUpstream
 
@@ -38,6 +40,28 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class StoreClock:
+    """The store's clock (epoch seconds). Each reading moves it on by ``tick``, so what the store times (when a
+    conversation was last active) follows the order things happened in, never the real time."""
+
+    def __init__(self, now: float = 1_767_225_600.0, tick: float = 0.001) -> None:
+        self.now = now
+        self.tick = tick
+
+    def __call__(self) -> float:
+        reading = self.now
+        self.now += self.tick
+        return reading
+
+
+StoreOpener = Callable[[Settings, StoreClock], StateStore]
+
+
+def sqlite_store(settings: Settings, clock: StoreClock) -> StateStore:
+    """The embedded store in the data directory, where ``charbridge run`` keeps it."""
+    return SqliteStateStore(sqlite_path(settings), clock=clock)
 
 
 @dataclass
@@ -155,6 +179,7 @@ class Served:
     adapter: HttpAdapter
     api: ApiClient
     clock: ManualClock
+    store_clock: StoreClock
 
 
 @dataclass
@@ -165,29 +190,34 @@ class World(Served):
 @asynccontextmanager
 async def serve(
     tmp_path: Path,
-    upstream: Upstream,
+    upstream: Upstream | None,
     *,
     presets: list[Preset] = PRESETS,
     default_preset: str | None = "ada",
+    open_store: StoreOpener = sqlite_store,
     **http: Any,
 ) -> AsyncIterator[Served]:
-    """The core over ``upstream``, and the HTTP API in front of it on 127.0.0.1 (an ephemeral port)."""
+    """The core over ``upstream`` (None: no backend configured) with the store ``open_store`` gives (SQLite in
+    ``tmp_path`` by default), and the HTTP API in front of it on 127.0.0.1 (an ephemeral port)."""
     settings = make_settings(
         tmp_path,
         presets=presets,
         default_preset=default_preset,
         http={"enabled": True, "port": 0, "api_keys": KEYS, "rate_limit_per_minute": 1000, **http},
     )
-    core = Core(settings, SqliteStateStore(tmp_path / "state.sqlite3"), {"characterai": upstream})
+    store_clock = StoreClock()
+    upstreams = {"characterai": upstream} if upstream is not None else {}
+    core = Core(settings, open_store(settings, store_clock), upstreams)
     clock = ManualClock()
-    adapter = HttpAdapter(settings, core.service, clock=clock, upstream_retry_after=7)
+    adapter = HttpAdapter(settings, core.door, clock=clock, upstream_retry_after=7)
     await core.start()
     await adapter.start()
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(adapter.url + "/api/openapi.json") as response:
                 document = await response.json()
-            yield Served(core, adapter, ApiClient(session, adapter.url, DocumentedApi(document)), clock)
+            api = ApiClient(session, adapter.url, DocumentedApi(document))
+            yield Served(core, adapter, api, clock, store_clock)
     finally:
         await adapter.stop()
         await core.close()
@@ -199,7 +229,7 @@ async def running_api(
 ) -> AsyncIterator[World]:
     upstream = ScriptedUpstream(chunk=chunk, pause=pause)
     async with serve(tmp_path, upstream, default_preset=default_preset, **http) as served:
-        yield World(served.core, served.adapter, served.api, served.clock, upstream)
+        yield World(served.core, served.adapter, served.api, served.clock, served.store_clock, upstream)
 
 
 async def store_snapshot(core: Core, conversations: list[str]) -> dict[str, Any]:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from adapters.http.identity import decode_conversation_id
+from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import Preset
 from bot.ports import EVERYONE
-from bot.upstream.characterai import CharacterAIBackend, CharacterAIConfig
-from sandbox.fakes.characterai import FakeCharacterAI
+from fakes.characterai import FakeCharacterAI
 from tests.http.support import KEYS, Served, serve
 
 ECHO = "demo_echo"
@@ -47,19 +49,42 @@ class Bridge:
         return [turn.text() for turn in self.fake.chat(await self.chat_id(conversation)).turns]
 
 
-@pytest.fixture
-async def bridge(tmp_path: Path) -> AsyncIterator[Bridge]:
-    fake = FakeCharacterAI(seed=7, chunk_chars=4)
+class FakeTime:
+    """The fake service's clock: 2026-01-02T03:04:05.678901Z, one second later at each reading."""
+
+    def __init__(self) -> None:
+        self.next = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        now, self.next = self.next, self.next + timedelta(seconds=1)
+        return now
+
+
+def milliseconds(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+@asynccontextmanager
+async def bridged(tmp_path: Path, token: str | None = None) -> AsyncIterator[Bridge]:
+    """The HTTP API over our Character.AI client over the fake; ``token``: the one we use (default: the right
+    one)."""
+    fake = FakeCharacterAI(seed=7, chunk_chars=4, clock=FakeTime())
     await fake.start(host="127.0.0.1", port=0)
     config = CharacterAIConfig.model_validate(
-        {"token": fake.token, "neo_url": fake.neo_url, "plus_url": fake.plus_url, "dm_ws_url": fake.ws_url,
-         "room_ws_url": fake.room_ws_url, **FAST}
+        {"token": token or fake.token, "neo_url": fake.neo_url, "plus_url": fake.plus_url,
+         "dm_ws_url": fake.ws_url, "room_ws_url": fake.room_ws_url, **FAST}
     )
     try:
         async with serve(tmp_path, CharacterAIBackend(config), presets=PRESETS, default_preset="echo") as served:
             yield Bridge(served, fake)
     finally:
         await fake.stop()
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path) -> AsyncIterator[Bridge]:
+    async with bridged(tmp_path) as opened:
+        yield opened
 
 
 async def test_chat_returns_the_characters_stored_reply(bridge: Bridge) -> None:
@@ -90,6 +115,10 @@ async def test_history_clear_and_a_new_chat_upstream(bridge: Bridge) -> None:
     assert [m["content"] for m in detail["messages"]] == stored  # the greeting, then two exchanges
     assert [m["role"] for m in detail["messages"]][-4:] == ["user", "assistant", "user", "assistant"]
     assert detail["messageCount"] == 4
+    # each message's time is the service's, as Unix epoch milliseconds
+    turns = bridge.fake.chat(await bridge.chat_id()).turns
+    assert [m["timestamp"] for m in detail["messages"]] == [milliseconds(turn.create_time) for turn in turns]
+    assert len({m["timestamp"] for m in detail["messages"]}) == len(turns)  # (distinct: really each turn's)
 
     old_chat = await bridge.chat_id()
     assert (await api.call("POST", f"/api/conversations/{conversation}/clear")).status == 200
@@ -137,3 +166,14 @@ async def test_a_client_leaving_mid_stream_does_not_break_the_chat(bridge: Bridg
     # our side read the abandoned reply to its end too: its exchange was recorded before the next one
     record = await bridge.served.core.store.get_conversation("http:dm:alice", EVERYONE)
     assert record is not None and record.message_count == 6
+
+
+async def test_refused_credentials_make_the_channel_unavailable(tmp_path: Path) -> None:
+    async with bridged(tmp_path, token="bad-token-1234567890abcdef1234567890abcd") as bridge:
+        reply = await bridge.served.api.chat("anyone there?")
+        assert reply.status == 503
+        assert reply.body["error"]["code"] == "CHANNEL_UNAVAILABLE"
+        # the backend refused at start ("unavailable" since), or refuses this request ("auth")
+        assert reply.body["error"]["reason"] in ("unavailable", "auth")
+        assert "bad-token" not in json.dumps(reply.body)
+        assert bridge.fake.chats() == []  # the fake service never took a message

@@ -10,7 +10,7 @@ from adapters.http.identity import decode_conversation_id
 from bot.ports import EVERYONE
 from bot.upstream.base import ErrorCode
 from tests.core.scripted_upstream import ScriptedUpstream
-from tests.http.support import World, running_api
+from tests.http.support import World, running_api, serve
 
 
 async def test_chat_returns_the_whole_reply_and_a_conversation_id(world: World) -> None:
@@ -136,12 +136,14 @@ async def test_without_any_preset_the_request_is_invalid(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("failure", "status", "code"),
     [
-        (ErrorCode.UNAVAILABLE, 503, "BACKEND_UNAVAILABLE"),
-        (ErrorCode.AUTH, 503, "BACKEND_UNAVAILABLE"),
+        (ErrorCode.UNAVAILABLE, 503, "CHANNEL_UNAVAILABLE"),
+        (ErrorCode.AUTH, 503, "CHANNEL_UNAVAILABLE"),
         (ErrorCode.RATE_LIMITED, 429, "RATE_LIMITED"),
+        (ErrorCode.MODEL, 502, "MODEL_ERROR"),
         (ErrorCode.FILTERED, 502, "MODEL_ERROR"),
         (ErrorCode.TIMEOUT, 502, "MODEL_ERROR"),
         (ErrorCode.INVALID, 502, "MODEL_ERROR"),
+        (ErrorCode.NOT_FOUND, 502, "MODEL_ERROR"),
     ],
 )
 async def test_backend_errors_map_to_api_errors(world: World, failure: ErrorCode, status: int, code: str) -> None:
@@ -157,6 +159,25 @@ async def test_backend_errors_map_to_api_errors(world: World, failure: ErrorCode
     else:
         assert "Retry-After" not in reply.headers
     assert (await world.api.chat("again")).status == 200
+
+
+async def test_without_a_configured_backend_requests_are_channel_unavailable(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as world:  # a conversation made while the backend was configured
+        conversation = (await world.api.chat("hi")).body["data"]["conversationId"]
+    async with serve(tmp_path, None) as served:  # the same data, started without any backend
+        for reply in (
+            await served.api.chat("hi again"),
+            await served.api.chat("hi", user="newcomer"),
+            await served.api.call("GET", f"/api/conversations/{conversation}"),
+        ):
+            assert reply.status == 503
+            error = reply.body["error"]
+            assert (error["code"], error["reason"]) == ("CHANNEL_UNAVAILABLE", "unavailable")
+            assert "Retry-After" not in reply.headers
+        events = await served.api.stream("hi")
+        assert events[-1]["type"] == "error" and events[-1]["error"]["code"] == "CHANNEL_UNAVAILABLE"
+        record = await served.core.store.get_conversation("http:dm:alice", EVERYONE)
+        assert record is not None and record.message_count == 2  # nothing was recorded for the failed requests
 
 
 async def test_backend_error_mid_stream_is_an_error_event(world: World) -> None:

@@ -10,6 +10,7 @@ from adapters.http.identity import encode_conversation_id
 from bot.models import ChatRequest, ReplyTarget
 from bot.ports import EVERYONE
 from tests.core.scripted_upstream import ScriptedUpstream
+from tests.door_support import plan_events
 from tests.http.support import World
 
 
@@ -20,7 +21,7 @@ async def _telegram_turn(world: World) -> None:
         text="from telegram", message_id="telegram:-100:1", mentions_bot=True,
         target=ReplyTarget(platform="telegram", chat="-100"),
     )
-    events = [event async for event in world.core.service.reply(request)]
+    events = [event async for event in plan_events(world.core.door, request)]
     assert events[-1].kind == "final"
 
 
@@ -53,6 +54,49 @@ async def test_list_shows_http_conversations_newest_first_with_filters(world: Wo
     assert [c["id"] for c in by_group["conversations"]] == [group]
     both = (await world.api.call("GET", "/api/conversations?userId=bob&groupId=team")).body["data"]
     assert both == {"conversations": [], "total": 0}
+
+
+async def _ids(world: World, query: str) -> tuple[list[str], int]:
+    data = (await world.api.call("GET", f"/api/conversations?{query}")).body["data"]
+    return [c["id"] for c in data["conversations"]], data["total"]
+
+
+async def test_a_users_list_keeps_the_groups_they_spoke_in_after_others_speak(world: World) -> None:
+    alice_dm = await _conversation_id(world, "hello", "alice")
+    team = await _conversation_id(world, "morning", "alice", group="team")
+    await world.api.chat("me too", user="bob", groupId="team")  # bob speaks last in team
+    club = await _conversation_id(world, "hi club", "alice", group="club")
+    await world.api.chat("welcome", user="carol", groupId="club")
+    await _conversation_id(world, "not alice's", "dave", group="other")
+
+    assert await _ids(world, "userId=alice") == ([club, team, alice_dm], 3)
+    listed = (await world.api.call("GET", "/api/conversations?userId=alice")).body["data"]["conversations"]
+    assert [c["userId"] for c in listed] == ["carol", "bob", "alice"]  # each names its last speaker
+    assert await _ids(world, "userId=alice&limit=1&offset=1") == ([team], 3)
+    assert await _ids(world, "userId=alice&limit=2&offset=2") == ([alice_dm], 3)
+    assert await _ids(world, "userId=alice&groupId=team") == ([team], 1)
+    assert await _ids(world, "userId=bob") == ([team], 1)
+    assert await _ids(world, "userId=bob&groupId=club") == ([], 0)
+
+    await world.api.chat("still here", user="carol", groupId="team")  # activity by anybody moves it up
+    assert await _ids(world, "userId=alice") == ([team, club, alice_dm], 3)
+
+
+async def test_user_and_group_find_the_users_own_conversation_with_a_per_user_preset(world: World) -> None:
+    alice = (await world.api.chat("hi", user="alice", groupId="guild", preset="kira")).body["data"]["conversationId"]
+    bob = await _conversation_id(world, "hi", "bob", group="guild")
+    assert await _ids(world, "userId=alice&groupId=guild") == ([alice], 1)
+    assert await _ids(world, "userId=bob&groupId=guild") == ([bob], 1)
+    assert await _ids(world, "groupId=guild") == ([bob, alice], 2)
+
+
+async def test_times_are_epoch_milliseconds(world: World) -> None:
+    world.store_clock.now, world.store_clock.tick = 1_767_323_045.678, 0.0  # 2026-01-02T03:04:05.678Z
+    conversation = await _conversation_id(world, "hi", "alice")
+    listed = (await world.api.call("GET", "/api/conversations")).body["data"]["conversations"]
+    assert listed[0]["updatedAt"] == 1_767_323_045_678
+    detail = (await world.api.call("GET", f"/api/conversations/{conversation}")).body["data"]
+    assert detail["updatedAt"] == 1_767_323_045_678
 
 
 async def test_list_pages_with_limit_and_offset(world: World) -> None:

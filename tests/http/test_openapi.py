@@ -100,3 +100,29 @@ async def test_the_documented_request_schema_agrees_with_the_server(world: World
     reply = await world.api.call("POST", "/api/chat", data=sent, headers={"Content-Type": "application/json"})
     assert reply.status in (200, 400)
     assert validator.is_valid(body) == (reply.status == 200), reply.body
+
+
+async def test_the_documented_error_codes_are_the_apis(world: World) -> None:
+    schemas = world.api.documented.document["components"]["schemas"]
+    assert set(schemas["ErrorBody"]["properties"]["code"]["enum"]) == {
+        "INVALID_REQUEST",
+        "UNAUTHORIZED",
+        "CONVERSATION_NOT_FOUND",
+        "RATE_LIMITED",
+        "MODEL_ERROR",
+        "CHANNEL_UNAVAILABLE",
+        "INTERNAL_ERROR",
+    }
+    responses = world.api.documented.document["paths"]["/api/chat"]["post"]["responses"]
+    assert {"429", "502", "503"} <= set(responses)
+
+
+async def test_times_are_documented_as_integer_epoch_milliseconds(world: World) -> None:
+    document = world.api.documented.document
+    schemas = document["components"]["schemas"]
+    for model, field in (("ConversationSummary", "updatedAt"), ("ConversationDetail", "updatedAt"),
+                         ("HistoryMessage", "timestamp")):
+        prop = schemas[model]["properties"][field]
+        assert prop["anyOf"] == [{"type": "integer", "format": "int64"}, {"type": "null"}], (model, field)
+        assert "epoch milliseconds" in prop["description"]
+    assert "date-time" not in json.dumps(document)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.http.adapter import HttpAdapter
-from bot.app import Core, StartupError
+from bot.core import Core
+from bot.errors import StartupError
 from bot.store.sqlite import SqliteStateStore
 from tests.core.scripted_upstream import ScriptedUpstream
 from tests.http.support import KEYS, World, make_settings, running_api, store_snapshot
@@ -60,7 +61,7 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
 @pytest.mark.parametrize("keys", [[], ["  "]])
 async def test_the_api_refuses_to_start_without_a_key(tmp_path: Path, core: Core, keys: list[str]) -> None:
     settings = make_settings(tmp_path, http={"enabled": True, "port": 0, "api_keys": keys})
-    adapter = HttpAdapter(settings, core.service)
+    adapter = HttpAdapter(settings, core.door)
     with pytest.raises(StartupError) as refused:
         await adapter.start()
     message = str(refused.value)
@@ -74,13 +75,13 @@ async def test_a_port_in_use_is_a_one_line_startup_error(tmp_path: Path, core: C
         port = taken.getsockname()[1]
         settings = make_settings(tmp_path, http={"port": port, "api_keys": KEYS})
         with pytest.raises(StartupError) as refused:
-            await HttpAdapter(settings, core.service).start()
+            await HttpAdapter(settings, core.door).start()
     assert f"127.0.0.1:{port}" in str(refused.value) and "\n" not in str(refused.value)
 
 
 async def test_listens_on_loopback_unless_configured(tmp_path: Path, core: Core) -> None:
     settings = make_settings(tmp_path, http={"port": 0, "api_keys": KEYS})
-    adapter = HttpAdapter(settings, core.service)
+    adapter = HttpAdapter(settings, core.door)
     await adapter.start()
     try:
         assert adapter.url == f"http://127.0.0.1:{adapter.port}"

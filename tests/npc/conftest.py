@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import Core
+from bot.core import Core
 from bot.models import ChatRequest, NpcCharacter, Preset, ReplyTarget
-from bot.npc import NpcItem, NpcNotice, NpcReply
+from bot.npc import NpcItem, NpcNotice, NpcReply, Ticket
 from bot.store.sqlite import SqliteStateStore
 from config.settings import BridgeSettings, Settings
+from tests.door_support import cast_items
 from tests.npc.doubles import CastUpstream
 
 GROUP = "telegram:-100"
@@ -130,10 +131,20 @@ class NpcWorld:
 
     @property
     def npc(self) -> Any:
-        return self.core.service.npc
+        return self.core.npc
+
+    def arrive(self, request: ChatRequest) -> Ticket:
+        """The request's place in its chat's arrival order, taken as an adapter takes it (synchronously)."""
+        return self.core.door.arrive(request.conversation_id)
+
+    def items(self, request: ChatRequest, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
+        """The request's items through the door, in the order of ``ticket`` (else of a ticket taken now)."""
+        return cast_items(self.core.door, request, ticket if ticket is not None else self.arrive(request))
 
     async def ask(self, request: ChatRequest) -> list[Said | NpcNotice]:
-        return await collect(self.npc.reply(request))
+        """Every item of the request. Its ticket is taken before any await, so requests gathered together
+        arrive in the order they were started, whatever their look-ups take."""
+        return await collect(self.items(request))
 
 
 def open_world(tmp_path: Path, preset: Preset, upstream: CastUpstream | None = None) -> NpcWorld:

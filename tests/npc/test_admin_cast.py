@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import AdminCommands, AdminResult
+from bot.admin import AdminResult
 from bot.admin.parse import USAGE
-from bot.app import Core
+from bot.core import Core
 from bot.models import NpcCharacter, Preset
 from bot.npc import NpcReply
 from bot.npc.turns import room_who
@@ -19,6 +19,7 @@ from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, ErrorCode, UpstreamError
 from config.settings import BridgeSettings, Settings
 from tests.admin.conftest import ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, dump_sqlite, request
+from tests.door_support import cast_items
 from tests.npc.doubles import CastUpstream
 
 KNOWN = {"ada-char": "Ada Lovelace", "rex-char": "Rex", "zora-char": "Zora"}
@@ -39,7 +40,7 @@ class Admin:
         settings = Settings(presets=presets, bridge=BridgeSettings(data_dir=tmp_path, owners=[OWNER]))
         self.upstream = KnownCast()
         self.core = Core(settings, SqliteStateStore(tmp_path / "state.sqlite3"), {"characterai": self.upstream})
-        self.admin = AdminCommands.from_core(self.core)
+        self.admin = self.core.admin
         self.path = tmp_path / "state.sqlite3"
 
     async def run(self, args: str, user: str = ADMIN, conversation: str = GROUP) -> AdminResult:
@@ -170,14 +171,14 @@ async def test_a_room_is_resumed_by_id_and_an_old_plain_chat_is_never_taken_for_
     await admin.core.store.set_chat_id(GROUP, EVERYONE, "plain-dm-chat")
     assert (await admin.run("npc add ada rex-char")).ok
     assert (await admin.run("npc set ada room true")).ok
-    said = [item async for item in admin.core.service.npc.reply(request(text="Rex, hello"))]
+    said = [item async for item in cast_items(admin.core.door, request(text="Rex, hello"))]
     assert len(said) == 1 and len(admin.upstream.rooms) == 1  # a new room, not the old chat
     [made] = admin.upstream.rooms
 
     old = await admin.upstream.create_room(["ada-char", "rex-char"], "from before")
     resumed = await admin.run(f"use ada {old.id}")
     assert resumed.ok and old.id in resumed.text
-    async for item in admin.core.service.npc.reply(request(text="Ada, are you there?")):
+    async for item in cast_items(admin.core.door, request(text="Ada, are you there?")):
         assert isinstance(item, NpcReply)
         _ = [event async for event in item.events]
     assert [text for author, text in admin.upstream.rooms[old.id].turns if author == "human"] == [

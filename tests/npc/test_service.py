@@ -15,8 +15,10 @@ from typing import Any
 
 from bot.npc import NpcNotice, NpcReply, Speaker
 from bot.npc.turns import room_who
+from bot.plans import Say
 from bot.upstream.base import ErrorCode
 from tests.core.scripted_upstream import ScriptedUpstream
+from tests.door_support import cast_items, plan_events
 from tests.npc.conftest import (
     CAST,
     GROUP,
@@ -83,8 +85,8 @@ async def test_messages_waiting_behind_a_reply_merge_into_one_turn(make_world: A
     first = asyncio.create_task(world.ask(message("Ada, first", user=1)))
     await asyncio.wait_for(upstream.at_gate.wait(), PATIENCE)  # the first turn is generating (held at the gate)
     later = [message(f"Ada, more {i}", user=i) for i in (2, 3, 4)] + [message("Rex, separately", user=5)]
-    tickets = [world.npc.arrive(request) for request in later]  # as an adapter takes them, in arrival order
-    tasks = [asyncio.create_task(collect(world.npc.reply(r, t))) for r, t in zip(later, tickets, strict=True)]
+    tickets = [world.arrive(request) for request in later]  # as an adapter takes them, in arrival order
+    tasks = [asyncio.create_task(collect(world.items(r, t))) for r, t in zip(later, tickets, strict=True)]
     await asyncio.wait_for(tickets[-1].done, PATIENCE)  # done once every one of them is in the room's line
     upstream.gate.set()
     results = [await task for task in (first, *tasks)]
@@ -114,7 +116,7 @@ async def test_a_long_wait_is_announced_once_with_the_place_in_line(make_world: 
     upstream = CastUpstream()
     upstream.gate = asyncio.Event()
     world = make_world(npc_preset(queue_notice_after=DEADLINE), upstream)
-    listeners = [Listener(world.npc.reply(message(f"Ada, {i}"))) for i in range(3)]
+    listeners = [Listener(world.items(message(f"Ada, {i}"))) for i in range(3)]
     await listeners[1].until(1)  # the gate holds the first turn until both others have been told they wait
     await listeners[2].until(1)
     upstream.gate.set()
@@ -187,9 +189,9 @@ async def test_without_scenes_characters_never_answer_each_other(make_world: Any
 
 async def test_a_user_message_ends_a_running_scene(make_world: Any) -> None:
     world = make_world(npc_preset(scenes=True, scene_delay=DEADLINE, scene_max_turns=5))
-    scene = Listener(world.npc.reply(message("Ada, begin")))
+    scene = Listener(world.items(message("Ada, begin")))
     assert await scene.until(1) == [said("Ada", "ada", "User1: Ada, begin")]  # the scene now waits its delay
-    interrupt = Listener(world.npc.reply(message("Rex, stop that")))
+    interrupt = Listener(world.items(message("Rex, stop that")))
     assert await interrupt.until(1) == [said("Rex", "rex", "User1: Rex, stop that")]
     assert await scene.result() == [said("Ada", "ada", "User1: Ada, begin")]  # no scene turn after Ada's
     await interrupt.stop()  # (its own scene would follow)
@@ -204,15 +206,15 @@ async def test_npc_command_problems_and_presets_without_a_cast(make_world: Any, 
 
 async def test_chat_service_gives_unaware_adapters_one_plain_stream(make_world: Any) -> None:
     world = make_world(npc_preset(room=True))
-    events = [e async for e in world.core.service.reply(message("Ada and Rex, hello"))]
+    events = [e async for e in plan_events(world.core.door, message("Ada and Rex, hello"))]
     final = events[-1]
     line = "User1: Ada and Rex, hello"
     expected = f"Ada: {CastUpstream.answer('ada', line)}\n\nRex: {CastUpstream.answer('rex', line)}"
     assert final.kind == "final" and final.text == expected
     assert all(expected.startswith(e.text) for e in events if e.kind == "snapshot")
-    nobody = [e async for e in world.core.service.reply(message("chatter"))]
+    nobody = [e async for e in plan_events(world.core.door, message("chatter"))]
     assert [e.kind for e in nobody] == ["error"]
-    regenerated = [e async for e in world.core.service.regenerate(message("again"))]
+    regenerated = [e async for e in plan_events(world.core.door, message("again", command="regenerate"))]
     assert regenerated[0].kind == "error"
 
 
@@ -220,8 +222,8 @@ async def test_reset_forgets_the_room_and_starts_a_new_one(make_world: Any) -> N
     world = make_world(npc_preset(room=True))
     await world.ask(message("Ada, hi"))
     before = await world.core.store.list_chat_ids(GROUP)
-    reset = await world.core.service.reset(message("/reset", command="reset"))
-    assert reset.kind == "final" and "Ada, Rex, Madame Zora" in reset.text
+    reset = await world.core.door.handle(message("/reset", command="reset"))
+    assert isinstance(reset, Say) and reset.error is None and "Ada, Rex, Madame Zora" in (reset.greeting or "")
     after = await world.core.store.list_chat_ids(GROUP)
     who = room_who(CAST)
     assert before[who] != after[who] and len(world.upstream.rooms) == 2
@@ -254,7 +256,7 @@ async def test_speakers_wear_their_own_avatar_else_the_characters_and_room_choic
     world = make_world(npc_preset(room=True, fallback="room"))
     seen = []
     for text in ("one", "two", "three"):  # the double's room goes round: ada, rex, zora ("Zora" upstream)
-        async for item in world.npc.reply(message(text, mentions=True)):
+        async for item in cast_items(world.core.door, message(text, mentions=True)):
             assert isinstance(item, NpcReply)
             _ = [event async for event in item.events]
             seen.append(item.speaker)
@@ -269,13 +271,13 @@ async def test_speakers_wear_their_own_avatar_else_the_characters_and_room_choic
 async def test_arrival_tickets_decide_the_order_not_who_is_looked_up_first(make_world: Any) -> None:
     world = make_world(npc_preset(room=True))
     first, second = message("Ada, I came first"), message("Ada, I came second")
-    tickets = [world.npc.arrive(first), world.npc.arrive(second)]
-    late = asyncio.create_task(collect(world.npc.reply(second, tickets[1])))  # handled first...
+    tickets = [world.core.door.arrive(first.conversation_id), world.core.door.arrive(second.conversation_id)]
+    late = asyncio.create_task(collect(cast_items(world.core.door, second, tickets[1])))  # handled first...
     # ...but it waits for the message that arrived before it. (Nothing happens while it waits, so this watches
     # for DEADLINE: were it not waiting, it would be in the room long before; a slow machine cannot fail this.)
     await asyncio.wait({late}, timeout=DEADLINE)
     assert world.upstream.sent == [] and not late.done()
-    early = asyncio.create_task(collect(world.npc.reply(first, tickets[0])))
+    early = asyncio.create_task(collect(cast_items(world.core.door, first, tickets[0])))
     await asyncio.gather(late, early)
     assert [text for _, _, text in world.upstream.sent if text.startswith("User1")] == [
         "User1: Ada, I came first",

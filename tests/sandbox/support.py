@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.fakes.characterai import DEMO_CHARACTERS, FakeCharacter
+from fakes.characterai import DEMO_CHARACTERS, FakeCharacter
 
 ROOT = Path(__file__).resolve().parents[2]
 TIME_SCALE = "0.05"  # Telegram's windows, the bridge's pacing and the streaming at 1/20 of real time
@@ -38,7 +38,7 @@ def sandbox_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def sandbox_command(*args: str, scale: str = TIME_SCALE) -> list[str]:
-    return [sys.executable, "-m", "bot.cli", "sandbox", "--time-scale", scale, *args]
+    return [sys.executable, "-m", "charbridge", "sandbox", "--time-scale", scale, *args]
 
 
 def run_script(

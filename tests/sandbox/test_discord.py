@@ -10,9 +10,9 @@ import pytest
 from bot.admin.permissions import REFUSALS, Access
 from bot.admin.render import bound, preset_label
 from bot.models import Preset
+from fakes.characterai import DEMO_CHARACTERS
 from sandbox.demo import demo_presets
 from sandbox.discord_slash import BOOLEAN, INTEGER, STRING, SUB_COMMAND, parse_slash
-from sandbox.fakes.characterai import DEMO_CHARACTERS
 from sandbox.platform import SandboxError
 from tests.sandbox.support import BOT, DISCORD_BOT, ECHO, REDBEARD, ROOT, ZORA, as_bot, messages, notes, run_script
 

@@ -8,9 +8,10 @@ import pytest
 
 from bot.admin.permissions import REFUSALS, Access
 from bot.admin.render import bound
-from bot.cli import main
+from bot.door import NO_TEXT
+from charbridge.cli import main
+from fakes.characterai import DEMO_CHARACTERS
 from sandbox.demo import demo_presets
-from sandbox.fakes.characterai import DEMO_CHARACTERS
 from tests.sandbox.support import (
     BOT,
     ECHO,
@@ -119,3 +120,14 @@ def test_the_example_tour_runs_as_the_readme_shows_it(tmp_path: Path) -> None:
     said = [(line.speaker, line.text) for line in bot_lines(result.stdout)]
     assert (ZORA.name, ZORA.reply_to("will I find the treasure?")) in said
     assert (ZORA.name, ZORA.reply_to("and what about me?")) in said  # Bob's :reply reached the bot
+
+
+def test_a_line_telegram_could_not_send_is_a_note_not_a_crash(tmp_path: Path) -> None:
+    script = ["x" * 5000, "\u200b\u200c", "\u2060", "/quit"]
+    result = run_script(tmp_path, script)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Telegram does not send a message of 5000 characters (at most 4096)" in result.stdout
+    assert "Telegram does not send an empty message" in result.stdout
+    assert [line.text for line in bot_lines(result.stdout)] == [NO_TEXT]

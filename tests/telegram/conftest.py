@@ -10,14 +10,18 @@ from typing import Any
 import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
-from bot.app import Core
+from bot.core import Core
 from bot.models import Preset
 from bot.relay import PacingPolicy
-from sandbox.fakes.characterai import FakeCharacter, FakeCharacterAI
-from sandbox.fakes.telegram import FakeTelegram
+from fakes.characterai import FakeCharacter, FakeCharacterAI
+from fakes.telegram import FakeTelegram
 from tests.bridge_world import bridge_settings, scaled_pacing, start_core
 
 SCALE = 0.05  # Telegram's windows (and our pacing) at 1/20 of real time
+# The quiet window of a negative check ("nothing more is sent"): 10 Telegram seconds at the test's scale, longer
+# than any pause inside a normal reply (typing every 4.5-5 s, group edits every 3 s). It is not a deadline:
+# wait_idle's own timeout stays generous.
+QUIET = 10 * SCALE
 TOKEN = "7000000001:TEST-TOKEN-NOT-REAL"
 
 CHARACTERS = [
@@ -47,7 +51,7 @@ class TelegramWorld:
         await self.core.close()
         settings = self.core.settings
         self.core = await start_core(settings)
-        self.adapter = TelegramAdapter(settings, self.core.service, self.core.admin)
+        self.adapter = TelegramAdapter(settings, self.core.door)
         await self.adapter.start()
 
 
@@ -81,7 +85,7 @@ async def open_world(
         characterai=characterai or {},
     )  # fmt: skip
     core = await start_core(settings)
-    adapter = TelegramAdapter(settings, core.service, core.admin)
+    adapter = TelegramAdapter(settings, core.door)
     await adapter.start()
     return TelegramWorld(fake_telegram, cai, core, adapter, tmp_path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from telegram import Update
 
 from adapters.telegram.normalize import BotIdentity, normalize_message
@@ -119,3 +120,39 @@ def test_caption_counts_as_text() -> None:
              "photo": [{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}]}
     request = normalize(photo)
     assert request is not None and request.text == "look at this"
+
+
+def test_a_text_mention_of_the_bot_counts_and_is_taken_out() -> None:
+    bot_user = {"id": ME.id, "is_bot": True, "first_name": "Char Bot"}
+    request = normalize(message("Char Bot what now", entities=[
+        {"type": "text_mention", "offset": 0, "length": 8, "user": bot_user},
+    ]))
+    assert request is not None and request.mentions_bot and request.text == "what now"
+
+
+@pytest.mark.parametrize(
+    "entities",
+    [
+        [{"type": "mention", "offset": -3, "length": 2}],  # before the text
+        [{"type": "mention", "offset": 2, "length": 0}],  # covers nothing
+        [{"type": "mention", "offset": 40, "length": 8}],  # after the text
+        [{"type": "mention", "offset": 4, "length": 2}],  # ends inside the emoji
+        [{"type": "bot_command", "offset": 0, "length": 1}],  # a lone "/" is no command
+    ],
+)
+def test_broken_entities_are_ignored(entities: list[dict[str, Any]]) -> None:
+    request = normalize(message("/ hi 😀 @CharBot", entities=entities))
+    assert request is not None
+    assert (request.command, request.mentions_bot, request.text) == (None, False, "/ hi 😀 @CharBot")
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200c\u200d\u2060\ufeff", "\u3164", " \u2800\u200e ", "\u00ad"])
+def test_invisible_text_is_empty(text: str) -> None:
+    request = normalize(message(text, chat=PRIVATE))
+    assert request is not None and request.text == ""
+
+
+def test_joiners_inside_words_and_emoji_are_kept() -> None:
+    text = "\U0001f468\u200d\U0001f469\u200d\U0001f467 fa\u200bmily"
+    request = normalize(message(text, chat=PRIVATE))
+    assert request is not None and request.text == text

@@ -8,11 +8,11 @@ import random
 import re
 from pathlib import Path
 
-from bot.app import SQLITE_FILE
 from bot.models import Binding
 from bot.store.redis import RedisStateStore
-from sandbox.fakes.telegram.world import StoredMessage
-from tests.telegram.conftest import CHARACTERS, TelegramWorld, close_world, open_world
+from charbridge.app import SQLITE_FILE
+from fakes.telegram.world import StoredMessage
+from tests.telegram.conftest import CHARACTERS, QUIET, TelegramWorld, close_world, open_world
 
 ADA = CHARACTERS[0]
 REX = CHARACTERS[1]
@@ -35,7 +35,7 @@ async def test_private_chat_gets_one_streamed_message_with_the_exact_reply(world
     tg.user_sends(chat, ann, "hi there")
 
     reply = await tg.wait_for_bot_message(chat, expected, timeout=15)
-    await tg.wait_idle(chat, quiet=0.3, timeout=10)
+    await tg.wait_idle(chat, quiet=QUIET, timeout=10)
     assert [m.message_id for m in tg.bot_messages(chat)] == [reply.message_id]
     assert len(reply.versions) >= 3, "the reply should have grown through edits"
     assert_grew_to(reply, expected)
@@ -64,7 +64,7 @@ async def test_group_answers_only_mentions_replies_and_commands(world: TelegramW
     tg.user_sends(group, bob, "/chat@CharBot a story please")
     await tg.wait_for_bot_message(group, ADA.reply_to("a story please"), timeout=15)
     tg.user_sends(group, bob, "ok thanks all")
-    await tg.wait_idle(group, quiet=0.5, timeout=10)
+    await tg.wait_idle(group, quiet=QUIET, timeout=10)
 
     finals = [m.text for m in tg.bot_messages(group)]
     assert finals == [ADA.reply_to(t) for t in ("who are you?", "tell me more", "a story please")]
@@ -88,7 +88,7 @@ async def test_five_long_replies_at_once_in_one_group_cause_no_penalty(world: Te
 
     for final in expected:
         await tg.wait_for_bot_message(group, final, timeout=60)
-    await tg.wait_idle(group, quiet=0.5, timeout=10)
+    await tg.wait_idle(group, quiet=QUIET, timeout=10)
     counters = tg.counters()
     assert counters.penalties == 0 and counters.too_many_requests == 0
     assert sorted(m.text for m in tg.bot_messages(group)) == sorted(expected)
@@ -177,7 +177,7 @@ async def test_an_upstream_error_ends_the_reply_with_a_clear_message(world: Tele
     world.cai.inject("neo_error", target="dm", comment="internal trouble", error_code=500)
     tg.user_sends(chat, ann, "hello?")
     message = await tg.wait_for(lambda: next(iter(tg.bot_messages(chat)), None), timeout=15)
-    await tg.wait_idle(chat, quiet=0.3, timeout=10)
+    await tg.wait_idle(chat, quiet=QUIET, timeout=10)
     assert "unavailable" in message.text.lower() or "try again" in message.text.lower()
     assert "internal trouble" not in message.text
     actions_after = [a for a in tg.chat_action_log if a.chat_id == chat.id and a.t > message.versions[-1].t]
@@ -207,7 +207,7 @@ async def test_one_message_is_answered_once_even_under_load(world: TelegramWorld
         tg.user_sends(chat, ann, f"message {i}")
     for i in range(3):
         await tg.wait_for_bot_message(chat, ADA.reply_to(f"message {i}"), timeout=20)
-    await tg.wait_idle(chat, quiet=0.3, timeout=10)
+    await tg.wait_idle(chat, quiet=QUIET, timeout=10)
     assert len(tg.bot_messages(chat)) == 3
 
 

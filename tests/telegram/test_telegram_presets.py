@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.app import SQLITE_FILE
-from sandbox.fakes.telegram.world import Chat, User
-from tests.telegram.conftest import CHARACTERS, TelegramWorld
+from charbridge.app import SQLITE_FILE
+from fakes.telegram.world import Chat, User
+from tests.telegram.conftest import CHARACTERS, QUIET, TelegramWorld
 
 ADA, REX = CHARACTERS
 
@@ -22,7 +22,7 @@ async def say(world: TelegramWorld, chat: Chat, user: User, text: str, starts: s
     """Send ``text`` and return the bot's answer that starts with ``starts``."""
     tg = world.telegram
     if tg.bot_messages(chat):
-        await tg.wait_idle(chat, quiet=0.3, timeout=10)  # earlier answers (and greetings) are all in
+        await tg.wait_idle(chat, quiet=QUIET, timeout=10)  # earlier answers (and greetings) are all in
     before = {m.message_id for m in tg.bot_messages(chat)}
     tg.user_sends(chat, user, text)
     answer = await tg.wait_for(

@@ -1,0 +1,193 @@
+"""The core's one door: every incoming platform message enters here, on every platform, in the same order.
+
+``Door.handle`` drops redeliveries, resolves the route once, decides whether and how to answer (bot commands,
+DMs, mentions, replies, the preset's trigger), chooses the single-character or the NPC way, and hands the adapter
+one plan (``bot.plans``) to render. Adapters only normalise, render and wire their SDK::
+
+    ticket = door.arrive(request.conversation_id)   # synchronous, before any await
+    try:
+        plan = await door.handle(request, ticket, is_admin=...)
+        ... render plan ...
+    finally:
+        ticket.release()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from bot.admin import AdminCommands
+from bot.conversations import ConversationBook
+from bot.keys import Notice
+from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
+from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
+from bot.npc.service import NO_CAST
+from bot.plans import Cast, Plan, Say, Skip, Stream
+from bot.router import Route, Router
+from bot.service import NO_PRESET, ChatService, ConversationStatus
+from bot.text import is_blank
+
+AdminCheck = Callable[[], Awaitable[bool]]
+
+ADMIN_COMMANDS = frozenset({"preset", "character"})
+CHAT_USAGE = "Usage: /chat <message>"
+NO_TEXT = "✏️ Your message has no text for the character to answer (only text is passed on)."
+HELP_TEXT = (
+    "Talk to the character here.\n"
+    "In private chats every message is answered. In groups, mention me, reply to one of my messages, "
+    "or use /chat <message>.\n"
+    "/start – the character's greeting\n"
+    "/reset – start a new conversation\n"
+    "/regenerate – another answer to the last message\n"
+    "/status – which character answers here\n"
+    "Where several characters are cast, name one, reply to its message, or use /npc <name> <message>.\n"
+    "Admins: /preset list · /preset use <name> · /preset show <name> · /character <id> · /preset help"
+)
+
+
+NO_PRESET_PLAN = Say(NO_PRESET.message, error=NO_PRESET.code)
+
+
+def is_addressed(request: ChatRequest, trigger: str) -> bool:
+    """DMs always; in groups when addressed, or every message when the preset says so."""
+    return (
+        request.is_dm or request.mentions_bot or request.reply_to_bot or request.command == "chat" or trigger == "all"
+    )
+
+
+async def _nobody_is_admin() -> bool:
+    return False
+
+
+class Door:
+    def __init__(
+        self,
+        service: ChatService,
+        npc: NpcService,
+        router: Router,
+        admin: AdminCommands,
+        conversations: ConversationBook,
+    ) -> None:
+        self.conversations = conversations  # reading and restarting conversations (the HTTP API)
+        self._service = service
+        self._npc = npc
+        self._router = router
+        self._admin = admin
+
+    def arrive(self, conversation_id: str) -> Ticket:
+        """The message's place in its chat's arrival order; take it before any await."""
+        return self._npc.arrive_in(conversation_id)
+
+    async def handle(
+        self, request: ChatRequest, ticket: Ticket | None = None, is_admin: AdminCheck | None = None
+    ) -> Plan:
+        """The plan for one platform message. ``is_admin`` asks the platform whether the author administers
+        the chat (only called for admin commands)."""
+        if not await self._service.first_delivery(request):
+            return Skip("redelivered")
+        route = await self._router.resolve(request)
+        if request.command is not None:
+            return await self._command(request, route, ticket, is_admin or _nobody_is_admin)
+        if is_blank(request.text):  # an image, only a mention, zero-width characters: nothing to pass on
+            addressed = request.is_dm or request.mentions_bot or request.reply_to_bot
+            return Say(NO_TEXT, error="invalid") if addressed else Skip("empty")
+        if route is not None and is_npc_preset(route.preset):
+            return self._cast(request, route, ticket)
+        if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
+            return Skip("not addressed")
+        return self._reply(request, route)
+
+    async def preset_names(self, prefix: str) -> list[str]:
+        """Preset names starting with ``prefix``, for autocomplete."""
+        return await self._admin.preset_names(prefix)
+
+    async def first_time(self, key: Notice, ttl_seconds: float) -> bool:
+        """True the first time ``key`` is seen within the ttl (an adapter's once-a-week notices)."""
+        return await self._service.first_time(key, ttl_seconds)
+
+    async def status(self, request: ChatRequest) -> ConversationStatus:
+        """Which character answers the request's conversation (``/status``, the HTTP API)."""
+        return await self._service.status(request, await self._router.resolve(request))
+
+    async def _command(
+        self, request: ChatRequest, route: Route | None, ticket: Ticket | None, is_admin: AdminCheck
+    ) -> Plan:
+        command = request.command
+        pacing = route.preset.pacing if route is not None else {}
+        match command:
+            case "chat":
+                if is_blank(request.text):
+                    return Say(CHAT_USAGE, error="invalid", pacing=pacing)
+                if route is not None and is_npc_preset(route.preset):
+                    return self._cast(request, route, ticket)
+                return self._reply(request, route)
+            case "npc":
+                if is_blank(request.text):
+                    return Say(f"Usage: {NPC_USAGE} (with some text)", error="invalid", pacing=pacing)
+                if route is None or not is_npc_preset(route.preset):
+                    return Say(NO_CAST, error="invalid", pacing=pacing)
+                return self._cast(request, route, ticket)
+            case "regenerate":
+                if route is None:
+                    return NO_PRESET_PLAN
+                return self._stream(self._service.regenerate(request, route), route)
+            case "start":
+                if route is None:
+                    return NO_PRESET_PLAN
+                greeting = await self._service.greeting(route)
+                text = greeting.text if isinstance(greeting, ReplyFinal) else greeting.message
+                return Say(text, pacing=pacing)
+            case "reset":
+                if route is None:
+                    return NO_PRESET_PLAN
+                result = await self._service.reset(route)
+                if not isinstance(result, ReplyFinal):
+                    return Say(result.message, error=result.code, pacing=pacing)
+                return Say(
+                    "New conversation started.",
+                    greeting=result.text,
+                    speaker=lambda: self._service.speaker(route),
+                    pacing=pacing,
+                )
+            case "status":
+                return Say((await self._service.status(request, route)).describe(), pacing=pacing)
+            case "help":
+                return Say(HELP_TEXT, pacing=pacing)
+            case _ if command in ADMIN_COMMANDS:
+                admin = not request.is_dm and await is_admin()
+                done = await self._admin.handle(request, command, request.text, platform_admin=admin)
+                line = done.greeting.text if done.greeting is not None else None
+                return Say(
+                    done.text,
+                    error=None if done.ok else "invalid",
+                    greeting=line,
+                    greeting_apart=True,
+                    speaker=lambda: self._speaker_now(request),
+                )
+            case _:
+                if request.is_dm:
+                    return Say(f"I don't know /{command}. Try /help.", error="invalid")
+                return Skip("unknown command")
+
+    async def _speaker_now(self, request: ChatRequest) -> Speaker | None:
+        """Who answers the request's conversation now (after an admin command changed it)."""
+        route = await self._router.resolve(request)
+        return None if route is None else await self._service.speaker(route)
+
+    def _reply(self, request: ChatRequest, route: Route | None) -> Plan:
+        if route is None:
+            return NO_PRESET_PLAN
+        return self._stream(self._service.reply(request, route), route)
+
+    def _stream(self, events: AsyncIterator[ReplyEvent], route: Route) -> Stream:
+        return Stream(
+            events=events, route=route, speaker=lambda: self._service.speaker(route), pacing=route.preset.pacing
+        )
+
+    def _cast(self, request: ChatRequest, route: Route, ticket: Ticket | None) -> Cast:
+        return Cast(
+            items=self._npc.reply(request, route, ticket),
+            route=route,
+            remember=lambda speaker, ids: self._npc.remember(request, speaker, ids),
+            pacing=route.preset.pacing,
+        )
