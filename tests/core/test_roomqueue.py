@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.roomqueue import InProcessRoomQueue
+from tests.core.idle import run_ready_tasks
 
 
 async def test_one_job_in_flight_per_room_in_arrival_order() -> None:
@@ -82,8 +83,7 @@ async def test_pending_counts_running_and_waiting_jobs() -> None:
         await release.wait()
 
     tasks = [asyncio.ensure_future(queue.run("r", slow)) for _ in range(3)]
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await run_ready_tasks()  # all three are queued and the first is running
     assert queue.pending("r") == 3
     assert queue.pending("other") == 0
     release.set()

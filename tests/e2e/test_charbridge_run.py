@@ -116,7 +116,8 @@ room_ws_url = "{cai.room_ws_url}"
 api_base = "{discord.api_base}"
 gateway_url = "{discord.gateway_url}"
 guild_ids = [{discord.guild.id}]
-guild_ready_timeout = 0.1
+guild_ready_timeout = 0.1  # only how long discord.py waits for more servers after READY; our one server's
+                           # GUILD_CREATE still comes before any message on the same gateway socket
 
 [[presets]]
 name = "ada"

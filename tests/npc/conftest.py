@@ -1,7 +1,10 @@
-"""An NPC core on the real wiring (Core: SQLite store, router, in-process room queue) with a backend double."""
+"""An NPC core on the real wiring (Core: SQLite store, router, in-process room queue) with a backend double,
+and ways to follow a request's items as they come (tests wait on events, never on sleeps)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,13 +15,14 @@ import pytest
 
 from bot.core import Core
 from bot.models import ChatRequest, NpcCharacter, Preset, ReplyTarget
-from bot.npc import NpcItem, NpcNotice, NpcReply
+from bot.npc import NpcItem, NpcNotice, NpcReply, Ticket
 from bot.store.sqlite import SqliteStateStore
 from config.settings import BridgeSettings, Settings
 from tests.door_support import cast_items
 from tests.npc.doubles import CastUpstream
 
 GROUP = "telegram:-100"
+PATIENCE = 30.0  # the longest a test waits for something that must happen: a bound for a hang, not a pace
 CAST = [
     NpcCharacter(character_id="ada", name="Ada", avatar_url="https://img.example/ada.png"),
     NpcCharacter(character_id="rex", name="Rex"),
@@ -66,17 +70,57 @@ class Said:
     scene: bool = False
 
 
+async def heard(item: NpcItem) -> Said | NpcNotice:
+    """A notice as it is; a reply read to its end."""
+    if not isinstance(item, NpcReply):
+        return item
+    events = [event async for event in item.events]
+    last = events[-1]
+    return Said(item.speaker.name, last.text if last.kind == "final" else f"error:{last.kind}", item.scene)
+
+
 async def collect(items: AsyncIterator[NpcItem]) -> list[Said | NpcNotice]:
     """Every item, each reply read to its end (as an adapter would, one after the other)."""
-    out: list[Said | NpcNotice] = []
-    async for item in items:
-        if isinstance(item, NpcReply):
-            events = [event async for event in item.events]
-            last = events[-1]
-            out.append(Said(item.speaker.name, last.text if last.kind == "final" else f"error:{last.kind}", item.scene))
-        else:
-            out.append(item)
-    return out
+    return [await heard(item) async for item in items]
+
+
+class Listener:
+    """Reads one request's items in the background as an adapter would, so a test can wait for the first of
+    them while the rest are still to come."""
+
+    def __init__(self, items: AsyncIterator[NpcItem]) -> None:
+        self.items: list[Said | NpcNotice] = []
+        self._grew = asyncio.Event()
+        self._task = asyncio.create_task(self._read(items))
+
+    async def _read(self, items: AsyncIterator[NpcItem]) -> list[Said | NpcNotice]:
+        async with contextlib.aclosing(items):  # type: ignore[type-var]  # (an async generator)
+            async for item in items:
+                self.items.append(await heard(item))
+                self._grew.set()
+        return self.items
+
+    async def until(self, count: int) -> list[Said | NpcNotice]:
+        """The first ``count`` items, as soon as they are there."""
+        async with asyncio.timeout(PATIENCE):
+            while len(self.items) < count:
+                if self._task.done():
+                    raise AssertionError(f"only {self._task.result()} came, not {count} items")
+                self._grew.clear()
+                grew = asyncio.ensure_future(self._grew.wait())
+                await asyncio.wait({grew, self._task}, return_when=asyncio.FIRST_COMPLETED)
+                grew.cancel()
+        return self.items[:count]
+
+    async def result(self) -> list[Said | NpcNotice]:
+        """All the items, once the request is over."""
+        return await asyncio.wait_for(self._task, PATIENCE)
+
+    async def stop(self) -> None:
+        """Stop reading (the request's items need not be over)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
 
 @dataclass
@@ -89,8 +133,18 @@ class NpcWorld:
     def npc(self) -> Any:
         return self.core.npc
 
+    def arrive(self, request: ChatRequest) -> Ticket:
+        """The request's place in its chat's arrival order, taken as an adapter takes it (synchronously)."""
+        return self.core.door.arrive(request.conversation_id)
+
+    def items(self, request: ChatRequest, ticket: Ticket | None = None) -> AsyncIterator[NpcItem]:
+        """The request's items through the door, in the order of ``ticket`` (else of a ticket taken now)."""
+        return cast_items(self.core.door, request, ticket if ticket is not None else self.arrive(request))
+
     async def ask(self, request: ChatRequest) -> list[Said | NpcNotice]:
-        return await collect(cast_items(self.core.door, request))
+        """Every item of the request. Its ticket is taken before any await, so requests gathered together
+        arrive in the order they were started, whatever their look-ups take."""
+        return await collect(self.items(request))
 
 
 def open_world(tmp_path: Path, preset: Preset, upstream: CastUpstream | None = None) -> NpcWorld:

@@ -32,7 +32,8 @@ class CastUpstream(ScriptedUpstream):
         self.rooms: dict[str, RoomLog] = {}
         self.sent: list[tuple[str, str, str]] = []  # (chat or room id, character id or "human", text) in order
         self.overlaps = 0
-        self.gate: asyncio.Event | None = None  # when set, a generation waits for it before streaming
+        self.gate: asyncio.Event | None = None  # when given, a generation waits for it before streaming
+        self.at_gate = asyncio.Event()  # set once a generation is waiting at the gate
         self._busy: Counter[str] = Counter()
         self._room_ids = itertools.count(1)
         self._room_turns: Counter[str] = Counter()
@@ -58,6 +59,7 @@ class CastUpstream(ScriptedUpstream):
         self._enter(place)
         try:
             if self.gate is not None:
+                self.at_gate.set()
                 await self.gate.wait()
             for end in range(self.chunk, len(reply), self.chunk):
                 await asyncio.sleep(self.pause)

@@ -1,5 +1,11 @@
 """The NPC service on the real core wiring: the serial room worker, merging, queue notices, reply-to and
-last-speaker memory, scenes and their loop guard, and the plain-stream fallback of ChatService."""
+last-speaker memory, scenes and their loop guard, and the plain-stream fallback of ChatService.
+
+Tests wait on events (a generation held at the double's gate, an arrival ticket released once its request is in
+its room's line, the items a request has yielded so far), never on sleeps. Where the behaviour itself is a
+duration (a queue notice after N s, a scene turn after N s), N is at least ``DEADLINE``, so only a stall that
+long could change what a test sees.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,21 @@ from bot.plans import Say
 from bot.upstream.base import ErrorCode
 from tests.core.scripted_upstream import ScriptedUpstream
 from tests.door_support import cast_items, plan_events
-from tests.npc.conftest import CAST, GROUP, Said, collect, message, npc_preset, open_world
+from tests.npc.conftest import (
+    CAST,
+    GROUP,
+    PATIENCE,
+    Listener,
+    Said,
+    collect,
+    message,
+    npc_preset,
+    open_world,
+)
 from tests.npc.doubles import CastUpstream
 
 ADA, REX, ZORA = CAST
+DEADLINE = 2.0  # the shortest real-time duration a test's outcome depends on
 
 
 def said(speaker: str, character_id: str, text: str, scene: bool = False) -> Said:
@@ -66,12 +83,13 @@ async def test_messages_waiting_behind_a_reply_merge_into_one_turn(make_world: A
     upstream.gate = asyncio.Event()
     world = make_world(npc_preset(room=True, merge_queued=True), upstream)
     first = asyncio.create_task(world.ask(message("Ada, first", user=1)))
-    await asyncio.sleep(0.05)  # the first turn is generating (held at the gate)
-    waiting = [asyncio.create_task(world.ask(message(f"Ada, more {i}", user=i))) for i in (2, 3, 4)]
-    other = asyncio.create_task(world.ask(message("Rex, separately", user=5)))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(upstream.at_gate.wait(), PATIENCE)  # the first turn is generating (held at the gate)
+    later = [message(f"Ada, more {i}", user=i) for i in (2, 3, 4)] + [message("Rex, separately", user=5)]
+    tickets = [world.arrive(request) for request in later]  # as an adapter takes them, in arrival order
+    tasks = [asyncio.create_task(collect(world.items(r, t))) for r, t in zip(later, tickets, strict=True)]
+    await asyncio.wait_for(tickets[-1].done, PATIENCE)  # done once every one of them is in the room's line
     upstream.gate.set()
-    results = [await task for task in (first, *waiting, other)]
+    results = [await task for task in (first, *tasks)]
 
     merged = "User2: Ada, more 2\nUser3: Ada, more 3\nUser4: Ada, more 4"
     assert results[0] == [said("Ada", "ada", "User1: Ada, first")]
@@ -97,11 +115,12 @@ async def test_without_merging_every_waiting_message_is_its_own_turn(make_world:
 async def test_a_long_wait_is_announced_once_with_the_place_in_line(make_world: Any) -> None:
     upstream = CastUpstream()
     upstream.gate = asyncio.Event()
-    world = make_world(npc_preset(queue_notice_after=0.05), upstream)
-    tasks = [asyncio.create_task(world.ask(message(f"Ada, {i}"))) for i in range(3)]
-    await asyncio.sleep(0.3)
+    world = make_world(npc_preset(queue_notice_after=DEADLINE), upstream)
+    listeners = [Listener(world.items(message(f"Ada, {i}"))) for i in range(3)]
+    await listeners[1].until(1)  # the gate holds the first turn until both others have been told they wait
+    await listeners[2].until(1)
     upstream.gate.set()
-    first, second, third = [await task for task in tasks]
+    first, second, third = [await listener.result() for listener in listeners]
     assert [type(item) for item in first] == [Said]  # it never waited (the gate held its reply, not its turn)
     assert second[0] == NpcNotice(kind="queued", text="⏳ Your message is queued; 1 message ahead of it.")
     assert third[0] == NpcNotice(kind="queued", text="⏳ Your message is queued; 2 messages ahead of it.")
@@ -164,18 +183,18 @@ async def test_scenes_in_a_room_generate_without_new_human_turns(make_world: Any
 async def test_without_scenes_characters_never_answer_each_other(make_world: Any) -> None:
     world = make_world(npc_preset(scenes=False, scene_delay=0))
     assert await world.ask(message("Ada, hello")) == [said("Ada", "ada", "User1: Ada, hello")]
-    await asyncio.sleep(0.05)
+    await world.npc.drain()  # every turn the worker was given is over
     assert len(world.upstream.sent) == 1
 
 
 async def test_a_user_message_ends_a_running_scene(make_world: Any) -> None:
-    world = make_world(npc_preset(scenes=True, scene_delay=0.2, scene_max_turns=5))
-    scene = asyncio.create_task(world.ask(message("Ada, begin")))
-    await asyncio.sleep(0.1)  # Ada has answered; the scene waits its delay
-    interrupt = await world.ask(message("Rex, stop that"))
-    result = await scene
-    assert [s.speaker for s in result if isinstance(s, Said)] == ["Ada"]
-    assert isinstance(interrupt[0], Said) and interrupt[0].speaker == "Rex"  # (its own scene follows)
+    world = make_world(npc_preset(scenes=True, scene_delay=DEADLINE, scene_max_turns=5))
+    scene = Listener(world.items(message("Ada, begin")))
+    assert await scene.until(1) == [said("Ada", "ada", "User1: Ada, begin")]  # the scene now waits its delay
+    interrupt = Listener(world.items(message("Rex, stop that")))
+    assert await interrupt.until(1) == [said("Rex", "rex", "User1: Rex, stop that")]
+    assert await scene.result() == [said("Ada", "ada", "User1: Ada, begin")]  # no scene turn after Ada's
+    await interrupt.stop()  # (its own scene would follow)
 
 
 async def test_npc_command_problems_and_presets_without_a_cast(make_world: Any, tmp_path: Path) -> None:
@@ -255,8 +274,10 @@ async def test_arrival_tickets_decide_the_order_not_who_is_looked_up_first(make_
     first, second = message("Ada, I came first"), message("Ada, I came second")
     tickets = [world.core.door.arrive(first.conversation_id), world.core.door.arrive(second.conversation_id)]
     late = asyncio.create_task(collect(cast_items(world.core.door, second, tickets[1])))  # handled first...
-    await asyncio.sleep(0.05)
-    assert world.upstream.sent == []  # ...but it waits for the message that arrived before it
+    # ...but it waits for the message that arrived before it. (Nothing happens while it waits, so this watches
+    # for DEADLINE: were it not waiting, it would be in the room long before; a slow machine cannot fail this.)
+    await asyncio.wait({late}, timeout=DEADLINE)
+    assert world.upstream.sent == [] and not late.done()
     early = asyncio.create_task(collect(cast_items(world.core.door, first, tickets[0])))
     await asyncio.gather(late, early)
     assert [text for _, _, text in world.upstream.sent if text.startswith("User1")] == [

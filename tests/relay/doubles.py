@@ -6,7 +6,6 @@ to catch a pacer that disagrees with the platform.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -159,8 +158,3 @@ def growing(text: str, chunk: int, every: float, *, first_after: float = 0.0) ->
         steps.append((first_after if not steps else every, ReplySnapshot(text=text[:end])))
     steps.append((every, ReplyFinal(text=text)))
     return steps
-
-
-async def settle() -> None:
-    for _ in range(50):
-        await asyncio.sleep(0)
