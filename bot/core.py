@@ -13,6 +13,7 @@ from bot.admin import AdminCommands
 from bot.bindings import Bindings
 from bot.conversations import ConversationBook
 from bot.door import Door
+from bot.journal import Journal, JournalOptions
 from bot.models import Preset
 from bot.npc import NpcService
 from bot.ports import RoomQueue, StateStore
@@ -36,6 +37,18 @@ class BridgeOptions(Protocol):
 
     @property
     def dedupe_ttl(self) -> float: ...
+
+    @property
+    def journal_text_interval(self) -> float: ...
+
+    @property
+    def recovery_wait(self) -> float: ...
+
+    @property
+    def recovery_poll(self) -> float: ...
+
+    @property
+    def recovery_attempts(self) -> int: ...
 
 
 class CoreSettings(Protocol):
@@ -85,7 +98,12 @@ class Core:
             conversations=store, bindings=store, catalog=self.catalog, router=self.router, service=self.service,
             binder=self.bindings,
         )  # fmt: skip
-        self.door = Door(self.service, self.npc, self.router, self.admin, book)
+        options = JournalOptions(
+            text_interval=bridge.journal_text_interval, recovery_wait=bridge.recovery_wait,
+            recovery_poll=bridge.recovery_poll, recovery_attempts=bridge.recovery_attempts,
+        )  # fmt: skip
+        self.journal = Journal(store, chats=store, catalog=self.catalog, upstreams=self.upstreams, options=options)
+        self.door = Door(self.service, self.npc, self.router, self.admin, book, self.journal)
 
     async def start(self) -> None:
         """Connect the backends. A backend that fails (say, a rejected token) is reported in one line and

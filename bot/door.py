@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.admin import AdminCommands
 from bot.conversations import ConversationBook
+from bot.journal import Journal, ReplyKind, Restorer
 from bot.keys import Notice
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
 from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
@@ -67,8 +68,10 @@ class Door:
         router: Router,
         admin: AdminCommands,
         conversations: ConversationBook,
+        journal: Journal,
     ) -> None:
         self.conversations = conversations  # reading and restarting conversations (the HTTP API)
+        self._journal = journal
         self._service = service
         self._npc = npc
         self._router = router
@@ -96,6 +99,10 @@ class Door:
         if not is_addressed(request, route.preset.trigger if route is not None else "mention"):
             return Skip("not addressed")
         return self._reply(request, route)
+
+    async def recover(self, restorer: Restorer) -> int:
+        """Finish the replies an adapter left half-written when the bridge last stopped (call it once started)."""
+        return await self._journal.recover(restorer)
 
     async def preset_names(self, prefix: str) -> list[str]:
         """Preset names starting with ``prefix``, for autocomplete."""
@@ -130,7 +137,7 @@ class Door:
             case "regenerate":
                 if route is None:
                     return NO_PRESET_PLAN
-                return self._stream(self._service.regenerate(request, route), route)
+                return self._stream(self._service.regenerate(request, route), route, request, "regenerate")
             case "start":
                 if route is None:
                     return NO_PRESET_PLAN
@@ -177,12 +184,13 @@ class Door:
     def _reply(self, request: ChatRequest, route: Route | None) -> Plan:
         if route is None:
             return NO_PRESET_PLAN
-        return self._stream(self._service.reply(request, route), route)
+        return self._stream(self._service.reply(request, route), route, request, "reply")
 
-    def _stream(self, events: AsyncIterator[ReplyEvent], route: Route) -> Stream:
+    def _stream(self, events: AsyncIterator[ReplyEvent], route: Route, request: ChatRequest, kind: ReplyKind) -> Stream:
         return Stream(
-            events=events, route=route, speaker=lambda: self._service.speaker(route), pacing=route.preset.pacing
-        )
+            events=events, route=route, speaker=lambda: self._service.speaker(route), pacing=route.preset.pacing,
+            journal=self._journal.ticket(request, route, kind),
+        )  # fmt: skip
 
     def _cast(self, request: ChatRequest, route: Route, ticket: Ticket | None) -> Cast:
         return Cast(

@@ -31,6 +31,10 @@ class BridgeSettings(Section):
     owners: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     dedupe_ttl: float = Field(default=86400.0, gt=0)
+    journal_text_interval: float = Field(default=1.0, gt=0)
+    recovery_wait: float = Field(default=30.0, ge=0)
+    recovery_poll: float = Field(default=2.0, gt=0)
+    recovery_attempts: int = Field(default=3, ge=1)
 
     @field_validator("owners")
     @classmethod
