@@ -31,7 +31,9 @@ INTERRUPTED = ReplyError(
 @dataclass(frozen=True)
 class Reopened(Generic[Handle]):
     """An adapter's way of writing into a journaled place again: its sink, how it reads a recorded handle back
-    (``decode``) and writes a new one down (``encode``), and the pacing to do it under."""
+    (``decode``) and writes a new one down (``encode``), and the pacing to do it under. ``anew``: the messages
+    written cannot be edited any more (say, their webhook is gone), so the ending is posted in new ones, at most
+    once (the entry is closed first)."""
 
     sink: ReplySink[Handle]
     decode: Callable[[str], Handle]
@@ -39,6 +41,7 @@ class Reopened(Generic[Handle]):
     policy: PacingPolicy
     budgets: Budgets
     shared: str | None = None
+    anew: bool = False
 
 
 class Restorer(Protocol):
@@ -95,7 +98,9 @@ class Journal:
             log.exception("cannot read the reply journal of %s", restorer.owner)
             return 0
         earlier = [record for record in records if record.run != self.run]
-        if earlier:
+        if not earlier:
+            log.debug("%s: no interrupted reply to finish", restorer.owner)
+        else:
             log.info("%s: finishing %d reply(ies) interrupted by a restart", restorer.owner, len(earlier))
         done = await asyncio.gather(*(self._finish_logged(record, restorer) for record in earlier))
         return sum(done)
@@ -121,6 +126,11 @@ class Journal:
             await self._store.close_reply(record.reply_id)
             return False
         ending, how = await self._ending(record)
+        if reopened.anew:
+            await self._store.close_reply(record.reply_id)
+            result = await relay_reply(_once(ending), reopened.sink, reopened.policy, reopened.budgets)
+            log.info("posted the interrupted reply %s anew (%s)", record.reply_id, how)
+            return result.delivered
         tracker = Tracker(self._store, record, self.options.text_interval, self._clock)
         await tracker.settle(ending)  # a crash from here on shows the same ending at the next start
         result = await relay_reply(
