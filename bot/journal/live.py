@@ -78,6 +78,7 @@ class Tracker:
         """A new platform message of the reply (written down with the text it is part of)."""
         self.parts.append(handle)
         await self.save()
+        log.debug("reply %s: %d message(s) journaled", self.reply_id, len(self.parts))
 
     async def settle(self, ending: str) -> None:
         """Decide how the reply ends, before showing it."""
