@@ -8,7 +8,6 @@ character's bold name. The place's notes (``render``) say which way the reply we
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,6 @@ import discord
 from adapters.discord.render import ChannelSink, Persona, SentMessage, Speakable, WebhookPost
 from bot.journal import Place, ReplyTicket
 from bot.models import ReplyRecord, ReplyTarget
-
-log = logging.getLogger("charbridge.discord")
 
 Handle = WebhookPost | SentMessage
 
@@ -56,15 +53,16 @@ def persona_of(record: ReplyRecord) -> Persona:
     return Persona(name=record.render.get("name") or None, avatar_url=record.render.get("avatar") or None)
 
 
+def written_by(webhook: discord.Webhook, handle: str) -> bool:
+    """Whether a journaled message is a post of ``webhook`` (only that webhook can edit it)."""
+    return handle.startswith(f"w:{webhook.id}:")
+
+
 def webhook_decoder(webhook: discord.Webhook) -> Callable[[str], WebhookPost]:
-    """Handles of a reply written through the channel's webhook (a message of a webhook since deleted cannot be
-    edited: the relay then goes on in a new message)."""
+    """Handles of a reply written through the channel's webhook."""
 
     def decode(text: str) -> WebhookPost:
-        _, hook_id, message_id = text.split(":")
-        if int(hook_id) != webhook.id:
-            log.warning("message %s was written by a webhook that is gone; it cannot be edited", message_id)
-        return WebhookPost(webhook, int(message_id))
+        return WebhookPost(webhook, int(text.rsplit(":", 1)[1]))
 
     return decode
 

@@ -22,6 +22,7 @@ from adapters.discord.journal import (
     persona_of,
     webhook_decoder,
     webhook_render,
+    written_by,
 )
 from adapters.discord.render import ChannelSink, Persona, Speakable, WebhookSink
 from adapters.discord.webhooks import Unavailable, WebhookParent, WebhookPool, webhook_parent
@@ -141,11 +142,12 @@ class Speech:
         found = await self.webhooks.get(parent) if parent is not None else None
         if parent is not None and isinstance(found, discord.Webhook):
             sink = self._webhook_sink(found, persona_of(record), channel, parent)
+            replaced = not all(written_by(found, part) for part in record.parts)  # posts of a webhook since deleted
             return Reopened(
                 sink, decode=webhook_decoder(found), encode=encode, policy=self.policies["webhook"],
-                budgets=self._budgets, shared=f"discord:channel-webhooks:{parent.id}",
+                budgets=self._budgets, shared=f"discord:channel-webhooks:{parent.id}", anew=replaced,
             )  # fmt: skip
-        if parent is not None:  # the webhook is gone: its messages cannot be edited; the bot posts the ending
+        if parent is not None:  # no webhook any more: its posts cannot be edited; the bot posts the ending
             log.warning("no character webhook in #%s any more; the interrupted reply is posted anew", parent.id)
             voice = ChannelSink(channel, prefix=persona_of(record).bold_name)
             return Reopened(voice, decode=channel_decoder(channel, ""), encode=encode,

@@ -183,4 +183,3 @@ class ReplyTicket:
         )
         await tracker.close()
         return result
-

@@ -186,7 +186,10 @@ async def test_a_live_reply_is_journaled_until_it_ends_then_closed() -> None:
     assert result.delivered and len(chat.shown()) == 2
     assert (seen[0].parts, seen[0].text, seen[0].prompt) == ([], "", "hello there")  # open before it starts
     assert (seen[0].owner, seen[0].run, seen[0].target, seen[0].render) == (
-        "telegram:7", bridge.journal.run, TARGET, {"policy": "group"}
+        "telegram:7",
+        bridge.journal.run,
+        TARGET,
+        {"policy": "group"},
     )
     assert (seen[1].parts, seen[1].text) == (["1"], "Once upon a time, ")  # the message, with its text
     assert (seen[2].parts, seen[2].text) == (["1"], "Once upon a time, there was a library ")  # 3 s later

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from fakes.characterai import FakeCharacter, FakeCharacterAI
@@ -107,3 +108,34 @@ async def test_a_dm_reply_killed_mid_stream_is_finished_in_place_once(world: Wor
     assert channel is not None
     assert [(m.id, m.content) for m in world.discord.bot_messages(channel)] == [(partial.id, bold_name + expected)]
     assert "Traceback" not in world.bridge.log()
+
+
+async def test_posts_of_a_webhook_deleted_meanwhile_get_the_ending_anew_once(world: World) -> None:
+    prompt = "where did the old index go"
+    expected = ADA.reply_to(prompt)
+    world.cai.inject("drop", after_snapshots=2, hold=True)
+    await world.bridge.start(RUNNING)
+    await world.discord.user_sends("general", "alice", prompt, mention_bot=True)
+
+    def webhook_post() -> StoredMessage | None:
+        return next((m for m in world.discord.messages_in("general") if m.webhook_id is not None), None)
+
+    partial = await world.first_text(webhook_post)
+    await world.bridge.kill()
+    # an admin deletes the channel's webhook while the bridge is down (as Discord's REST API does it)
+    headers = {"Authorization": f"Bot {DISCORD_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.delete(f"{world.discord.api_base}/webhooks/{partial.webhook_id}", headers=headers) as deleted,
+    ):
+        assert deleted.status == 204
+    world.cai.release_stalls()
+
+    await world.bridge.start(RUNNING)
+    await world.bridge.logged("posted the interrupted reply")
+    await world.bridge.stop()
+    posts = [m for m in world.discord.messages_in("general") if m.webhook_id is not None]
+    # the old post cannot be edited by anyone now; the whole reply follows it once, under a new webhook
+    assert [m.content for m in posts] == [partial.content, expected]
+    assert posts[1].webhook_id != partial.webhook_id
+    assert world.discord.message_view(posts[1]).author_name == "Ada"
