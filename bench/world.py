@@ -18,7 +18,8 @@ from adapters.telegram.adapter import TelegramAdapter
 from bench.baselines import Streamer
 from bot.core import Core
 from bot.door import Door
-from bot.models import ChatRequest, Preset, ReplyEvent, ReplyFinal, ReplySnapshot
+from bot.models import ChatRequest, Preset, ReplyFinal, ReplySnapshot
+from bot.plans import Stream
 from bot.relay import PacingPolicy
 from bot.store.sqlite import SqliteStateStore
 from bot.upstream.base import CharacterInfo, HistoryTurn, NewChat, ReplyStream, Upstream
@@ -114,11 +115,11 @@ class BenchAdapter(TelegramAdapter):
         super().__init__(settings, door)
         self._streamer = streamer
 
-    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent], policy: PacingPolicy) -> None:
+    async def _stream(self, request: ChatRequest, plan: Stream, policy: PacingPolicy) -> None:
         if self._streamer is None:
-            await super()._stream(request, events, policy)
+            await super()._stream(request, plan, policy)
         else:
-            await self._streamer.stream(events, self._sink(request), group=not request.is_dm)
+            await self._streamer.stream(plan.events, self._sink(request), group=not request.is_dm)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from bot.admin import AdminCommands
 from bot.bindings import Bindings
 from bot.conversations import ConversationBook
 from bot.door import Door
+from bot.journal import Journal, JournalOptions
 from bot.models import Preset
 from bot.npc import NpcService
 from bot.ports import RoomQueue, StateStore
@@ -40,6 +41,18 @@ class BridgeOptions(Protocol):
 
     @property
     def media_notice_seconds(self) -> float: ...
+
+    @property
+    def journal_text_interval(self) -> float: ...
+
+    @property
+    def recovery_wait(self) -> float: ...
+
+    @property
+    def recovery_poll(self) -> float: ...
+
+    @property
+    def recovery_attempts(self) -> int: ...
 
 
 class StorageOptions(Protocol):
@@ -102,9 +115,14 @@ class Core:
             conversations=store, bindings=store, catalog=self.catalog, router=self.router, service=self.service,
             binder=self.bindings,
         )  # fmt: skip
+        options = JournalOptions(
+            text_interval=bridge.journal_text_interval, recovery_wait=bridge.recovery_wait,
+            recovery_poll=bridge.recovery_poll, recovery_attempts=bridge.recovery_attempts,
+        )  # fmt: skip
+        self.journal = Journal(store, chats=store, catalog=self.catalog, upstreams=self.upstreams, options=options)
         outage = OutageNotices(settings.storage.outage_notice_every, settings.storage.outage_retry_after)
         self.door = Door(
-            self.service, self.npc, self.router, self.admin, book, outage,
+            self.service, self.npc, self.router, self.admin, book, self.journal, outage,
             media_notice_seconds=bridge.media_notice_seconds,
         )  # fmt: skip
 

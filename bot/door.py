@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.admin import AdminCommands
 from bot.conversations import ConversationBook
+from bot.journal import Journal, ReplyKind, Restorer
 from bot.keys import Notice
 from bot.models import ChatRequest, ReplyEvent, ReplyFinal, Speaker
 from bot.npc import NPC_USAGE, NpcService, Ticket, is_npc_preset
@@ -73,6 +74,7 @@ class Door:
         router: Router,
         admin: AdminCommands,
         conversations: ConversationBook,
+        journal: Journal,
         outage: OutageNotices | None = None,
         *,
         media_notice_seconds: float = MEDIA_NOTICE_SECONDS,
@@ -82,6 +84,7 @@ class Door:
         self.conversations = conversations  # reading and restarting conversations (the HTTP API)
         self.outage = outage or OutageNotices()  # what users hear while the store is unreachable, how often
         self._media_notice_seconds = media_notice_seconds
+        self._journal = journal
         self._service = service
         self._npc = npc
         self._router = router
@@ -141,6 +144,10 @@ class Door:
             return Say(ONLY_TEXT, error="invalid")
         return Skip("media again")
 
+    async def recover(self, restorer: Restorer) -> int:
+        """Finish the replies an adapter left half-written when the bridge last stopped (call it once started)."""
+        return await self._journal.recover(restorer)
+
     async def preset_names(self, prefix: str) -> list[str]:
         """Preset names starting with ``prefix``, for autocomplete (none while the store is unreachable)."""
         try:
@@ -181,7 +188,7 @@ class Door:
             case "regenerate":
                 if route is None:
                     return NO_PRESET_PLAN
-                return self._stream(self._service.regenerate(request, route), route)
+                return self._stream(self._service.regenerate(request, route), route, request, "regenerate")
             case "start":
                 if route is None:
                     return NO_PRESET_PLAN
@@ -232,12 +239,13 @@ class Door:
     def _reply(self, request: ChatRequest, route: Route | None) -> Plan:
         if route is None:
             return NO_PRESET_PLAN
-        return self._stream(self._service.reply(request, route), route)
+        return self._stream(self._service.reply(request, route), route, request, "reply")
 
-    def _stream(self, events: AsyncIterator[ReplyEvent], route: Route) -> Stream:
+    def _stream(self, events: AsyncIterator[ReplyEvent], route: Route, request: ChatRequest, kind: ReplyKind) -> Stream:
         return Stream(
-            events=events, route=route, speaker=lambda: self._service.speaker(route), pacing=route.preset.pacing
-        )
+            events=events, route=route, speaker=lambda: self._service.speaker(route), pacing=route.preset.pacing,
+            journal=self._journal.ticket(request, route, kind),
+        )  # fmt: skip
 
     def _cast(self, request: ChatRequest, route: Route, ticket: Ticket | None) -> Cast:
         return Cast(

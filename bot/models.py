@@ -74,6 +74,30 @@ def thread_key(conversation_id: str, thread_id: str | None) -> str:
     return f"{conversation_id}/{thread_id}" if thread_id else conversation_id
 
 
+class ReplyRecord(BaseModel):
+    """A reply on its way to a platform, as the reply journal (``bot.journal``) keeps it until it ends: where it
+    goes, the platform messages written so far, how far it got, and where upstream its text can be found again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reply_id: str  # the request it answers (its request_id)
+    owner: str  # who writes it and recovers it: one adapter's bot ("telegram:<bot id>", "discord:<user id>")
+    run: str  # the bridge run that opened it: a restart recovers only the replies of earlier runs
+    conversation: str  # the route: conversation key, who, preset (the upstream chat is looked up from them)
+    who: str
+    preset: str
+    kind: Literal["reply", "regenerate"] = "reply"
+    prompt: str = ""  # the user's text sent upstream: finds the answer in the backend's history
+    target: ReplyTarget
+    render: dict[str, str] = Field(default_factory=dict)  # the adapter's own notes for writing there again
+    opened_at: datetime = Field(default_factory=utcnow)
+    # progress, rewritten as the reply goes on
+    parts: list[str] = Field(default_factory=list)  # the platform messages written, in order (adapter-encoded)
+    text: str = ""  # the latest text of the reply seen
+    final: bool = False  # ``text`` is how the reply ends (its final text, or the partial text and an error notice)
+    attempts: int = 0  # recoveries started
+
+
 class ReplySnapshot(BaseModel):
     """The whole reply text so far (cumulative, never a delta: a lost snapshot is harmless)."""
 

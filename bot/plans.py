@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.journal import ReplyTicket
 from bot.models import ReplyError, ReplyEvent, Speaker
 from bot.npc.items import NpcItem
 from bot.relay.inbox import error_notice
@@ -80,11 +81,14 @@ class Say(Plan):
 
 @dataclass(frozen=True)
 class Stream(Plan):
-    """The character's reply as reply events (cumulative snapshots, then one final or error)."""
+    """The character's reply as reply events (cumulative snapshots, then one final or error). An adapter that
+    posts platform messages relays it through ``journal.relay`` (``bot.journal``), so that a crash cannot leave
+    it half-written."""
 
     events: AsyncIterator[ReplyEvent]
     route: Route
     speaker: Callable[[], Awaitable[Speaker | None]]
+    journal: ReplyTicket | None = None
 
 
 @dataclass(frozen=True)

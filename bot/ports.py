@@ -8,6 +8,7 @@ Durable state is split by concern into narrow ports, so each part of the core ta
   ConversationStore  the chat ids plus conversation records    (test_conversations.py)
   MarkerStore        markers and short-lived values            (test_markers.py)
   AuditLog           admin changes, newest first               (test_audit_log.py)
+  ReplyJournal       replies being written, until they end     (test_reply_journal.py)
 
 ``StateStore`` is all of them in one store (``bot.store.sqlite``, ``bot.store.redis``); ``RoomQueue`` serialises
 work per upstream chat. The application picks one implementation per port at start-up (``charbridge.app``);
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.keys import MarkerKey, ValueKey
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset, ReplyRecord
 
 T = TypeVar("T")
 
@@ -153,7 +154,33 @@ class AuditLog(ABC):
         """Newest first; ``conversation`` keeps that conversation's entries."""
 
 
-class StateStore(PresetStore, BindingStore, ConversationStore, MarkerStore, AuditLog):
+class ReplyJournal(ABC):
+    """Replies on their way to a platform, from before the first message is written until the reply ends, so a
+    restart can finish those a crash cut short (``bot.journal``). An entry exists while its reply is open;
+    closing removes it. Every call is one atomic step: it is done (and kept) when it returns."""
+
+    @abstractmethod
+    async def open_reply(self, record: ReplyRecord) -> None:
+        """Keep a new entry (replacing an entry of the same id)."""
+
+    @abstractmethod
+    async def note_reply(self, reply_id: str, parts: list[str], text: str, final: bool) -> bool:
+        """Rewrite an open entry's progress; False (and nothing kept) when it is closed or unknown."""
+
+    @abstractmethod
+    async def claim_reply(self, reply_id: str) -> ReplyRecord | None:
+        """Count one more recovery attempt of an open entry and return it as it is now (None when closed)."""
+
+    @abstractmethod
+    async def close_reply(self, reply_id: str) -> bool:
+        """Close an entry; True for the one call that closed it, False when it was closed already."""
+
+    @abstractmethod
+    async def open_replies(self, owner: str) -> list[ReplyRecord]:
+        """The open entries an owner wrote, oldest first."""
+
+
+class StateStore(PresetStore, BindingStore, ConversationStore, MarkerStore, AuditLog, ReplyJournal):
     """All the durable state in one store; the core's parts each take the narrow ports they use.
 
     The stored layout is versioned: opening a store brings data written by an earlier release up to date (its

@@ -33,6 +33,10 @@ class BridgeSettings(Section):
     dedupe_ttl: float = Field(default=86400.0, gt=0)
     # After telling a chat it only reads text (a sticker, a photo), stay quiet about media there this long.
     media_notice_seconds: float = Field(default=3600.0, gt=0)
+    journal_text_interval: float = Field(default=1.0, gt=0)
+    recovery_wait: float = Field(default=30.0, ge=0)
+    recovery_poll: float = Field(default=2.0, gt=0)
+    recovery_attempts: int = Field(default=3, ge=1)
 
     @field_validator("owners")
     @classmethod

@@ -21,11 +21,14 @@ from adapters.discord.client import BridgeClient, Endpoints
 from adapters.discord.commands import EPHEMERAL_COMMANDS, chat_commands, is_platform_admin, sync_commands
 from adapters.discord.interaction import InteractionAck
 from adapters.discord.normalize import BotIdentity, normalize_interaction, normalize_message, place_of
+from adapters.discord.render import Speakable
 from adapters.discord.speech import Speech
 from adapters.discord.tree import answer_refusal
 from adapters.discord.webhooks import webhook_parent
 from bot.door import Door
 from bot.errors import StartupError
+from bot.journal import Reopened
+from bot.models import ReplyRecord
 from bot.relay import PacingPolicy, error_notice
 from bot.service import INTERNAL
 from config.settings import Settings
@@ -77,6 +80,7 @@ class DiscordAdapter:
         self._answers = Answers(self._speech)
         self._identity = BotIdentity(id=0, webhook_ids=self._speech.webhooks.ids)
         self._runner: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[int] | None = None
 
     @property
     def client(self) -> discord.Client:
@@ -97,6 +101,7 @@ class DiscordAdapter:
         user = self._client.user
         assert user is not None
         self._identity = BotIdentity(id=user.id, webhook_ids=self._speech.webhooks.ids)
+        self._speech.owner = self.owner
         self._runner = asyncio.create_task(self._client.connect(reconnect=True))
         ready = asyncio.create_task(self._client.wait_until_ready())
         await asyncio.wait({ready, self._runner}, timeout=self._ready_timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -111,10 +116,31 @@ class DiscordAdapter:
             ready.cancel()
             log.warning("Discord is not ready after %.0f s; still connecting in the background", self._ready_timeout)
         log.info("Discord bot %s (%s) is running", user.name, user.id)
+        self._recovery = asyncio.create_task(self._door.recover(self))  # replies a crash cut short
 
     async def stop(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
         await self._speech.finish(self._shutdown_grace)
         await self._abort()
+
+    # --- the reply journal: finishing replies a crash cut short ------------------------------------------
+    @property
+    def owner(self) -> str:
+        return f"discord:{self._identity.id}"
+
+    async def reopen(self, record: ReplyRecord) -> Reopened[Any] | None:
+        """Write where an interrupted reply was being written (None when that channel is gone)."""
+        try:
+            channel_id = int(record.render["channel"])
+            channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
+        except (KeyError, ValueError, discord.HTTPException) as exc:
+            log.warning("the channel of the interrupted reply %s cannot be found: %s", record.reply_id, exc)
+            return None
+        if not isinstance(channel, Speakable):
+            return None
+        return await self._speech.reopen(channel, record)
 
     async def wait_until_ready(self) -> None:
         await self._client.wait_until_ready()

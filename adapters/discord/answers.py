@@ -12,6 +12,7 @@ import logging
 import discord
 
 from adapters.discord.interaction import InteractionAck
+from adapters.discord.journal import Journaling
 from adapters.discord.normalize import message_key
 from adapters.discord.render import Persona, SentMessage, Speakable, WebhookPost
 from adapters.discord.speech import Speech, once
@@ -55,9 +56,11 @@ class Answers:
                     await self._speech.say_in(channel, plan.greeting, None)
             case Stream():
                 persona = persona_of(await plan.speaker())
+                journaling = None if plan.journal is None else Journaling(plan.journal, request.target)
                 await self._speech.speak_in(
-                    channel, plan.events, persona, plan.policy, reply_to=reference, in_dm=request.is_dm
-                )
+                    channel, plan.events, persona, plan.policy, reply_to=reference, in_dm=request.is_dm,
+                    journaling=journaling,
+                )  # fmt: skip
             case Cast():
                 async for item in plan.items:
                     await self._show(channel, request.is_dm, plan, item, reference)

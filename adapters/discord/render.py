@@ -106,7 +106,7 @@ def relay_errors() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class SentMessage:
-    message: discord.Message
+    message: discord.Message | discord.PartialMessage  # (partial: found again after a restart)
     prefix: str  # the bold name the first part starts with ("" for the others)
 
 

@@ -13,10 +13,22 @@ from typing import Any, Literal
 import discord
 
 from adapters.discord.interaction import InteractionAck, InteractionSink
+from adapters.discord.journal import (
+    Journaling,
+    channel_decoder,
+    channel_render,
+    channel_sink_again,
+    encode,
+    persona_of,
+    webhook_decoder,
+    webhook_render,
+    written_by,
+)
 from adapters.discord.render import ChannelSink, Persona, Speakable, WebhookSink
 from adapters.discord.webhooks import Unavailable, WebhookParent, WebhookPool, webhook_parent
+from bot.journal import Place, Reopened, ReplyTicket
 from bot.keys import Notice
-from bot.models import ReplyEvent, ReplyFinal
+from bot.models import ReplyEvent, ReplyFinal, ReplyRecord
 from bot.relay import Budgets, PacingPolicy, RelayResult, ReplySink, relay_reply
 
 log = logging.getLogger("charbridge.discord")
@@ -50,6 +62,7 @@ class Speech:
         self._budgets = Budgets.for_policy(policies["channel"])
         self._first_time = first_time
         self._replies: set[asyncio.Task[Any]] = set()
+        self.owner = "discord:0"  # whose replies these are in the reply journal (the bot's id, once logged in)
 
     async def speak_in(
         self,
@@ -60,24 +73,30 @@ class Speech:
         *,
         reply_to: discord.MessageReference | None,
         in_dm: bool,
+        journaling: Journaling | None = None,
     ) -> RelayResult[Any]:
         """Relay a reply into a channel as ``persona``: through the channel's webhook, else as the bot with the
-        name in bold (then telling the admins what is missing); as the bot itself when there is no persona."""
+        name in bold (then telling the admins what is missing); as the bot itself when there is no persona.
+        With ``journaling``, the reply is kept in the reply journal while it is written."""
         sink: ReplySink[Any] = ChannelSink(channel, reply_to=reply_to)
+        render = channel_render(channel, "", reply_to is not None)
         kind: PolicyKind = "channel"
         shared: str | None = None  # the channel whose webhooks share Discord's per-channel cap
         problem: tuple[WebhookParent, Unavailable] | None = None
         if persona is not None:
             sink = ChannelSink(channel, prefix=persona.bold_name, reply_to=reply_to)
+            render = channel_render(channel, persona.bold_name, reply_to is not None)
             parent = None if in_dm else webhook_parent(channel)
             if parent is not None:
                 found = await self.webhooks.get(parent)
                 if isinstance(found, discord.Webhook):
                     sink, kind = self._webhook_sink(found, persona, channel, parent), "webhook"
                     shared = f"discord:channel-webhooks:{parent.id}"
+                    render = webhook_render(channel, found, persona)
                 else:
                     problem = (parent, found)
-        result = await self.relay(events, sink, policy(self.policies[kind]), shared=shared)
+        place = None if journaling is None else (journaling.ticket, journaling.place(self.owner, render))
+        result = await self.relay(events, sink, policy(self.policies[kind]), shared=shared, journal=place)
         if problem is not None:
             await self._tell_admins(channel, *problem)
         return result
@@ -97,14 +116,47 @@ class Speech:
         await self.relay(events, InteractionSink(ack, prefix=prefix), policy)
 
     async def relay(
-        self, events: AsyncIterator[ReplyEvent], sink: ReplySink[Any], policy: PacingPolicy, shared: str | None = None
+        self,
+        events: AsyncIterator[ReplyEvent],
+        sink: ReplySink[Any],
+        policy: PacingPolicy,
+        shared: str | None = None,
+        journal: tuple[ReplyTicket, Place[Any]] | None = None,
     ) -> RelayResult[Any]:
-        """Relay under ``policy``; ``shared`` names a pool of calls several destinations draw from."""
+        """Relay under ``policy``; ``shared`` names a pool of calls several destinations draw from; ``journal``
+        keeps the reply in the reply journal meanwhile."""
         with self._tracked():
-            result = await relay_reply(events, sink, policy, self._budgets, shared=shared)
+            if journal is None:
+                result = await relay_reply(events, sink, policy, self._budgets, shared=shared)
+            else:
+                ticket, place = journal
+                result = await ticket.relay(events, sink, policy, self._budgets, place, shared=shared)
         if not result.delivered:
             log.warning("a reply into %s was not fully delivered", sink.destination)
         return result
+
+    async def reopen(self, channel: Speakable, record: ReplyRecord) -> Reopened[Any]:
+        """Write into ``channel`` again to finish an interrupted reply, the way it was being written: through the
+        channel's webhook (found again) under the same persona, else as the bot."""
+        parent = webhook_parent(channel) if record.render.get("via") == "webhook" else None
+        found = await self.webhooks.get(parent) if parent is not None else None
+        if parent is not None and isinstance(found, discord.Webhook):
+            sink = self._webhook_sink(found, persona_of(record), channel, parent)
+            replaced = not all(written_by(found, part) for part in record.parts)  # posts of a webhook since deleted
+            return Reopened(
+                sink, decode=webhook_decoder(found), encode=encode, policy=self.policies["webhook"],
+                budgets=self._budgets, shared=f"discord:channel-webhooks:{parent.id}", anew=replaced,
+            )  # fmt: skip
+        if parent is not None:  # no webhook any more: its posts cannot be edited; the bot posts the ending
+            log.warning("no character webhook in #%s any more; the interrupted reply is posted anew", parent.id)
+            voice = ChannelSink(channel, prefix=persona_of(record).bold_name)
+            return Reopened(voice, decode=channel_decoder(channel, ""), encode=encode,
+                            policy=self.policies["channel"], budgets=self._budgets, anew=True)  # fmt: skip
+        prefix = record.render.get("prefix", "")
+        return Reopened(
+            channel_sink_again(channel, record), decode=channel_decoder(channel, prefix), encode=encode,
+            policy=self.policies["channel"], budgets=self._budgets,
+        )  # fmt: skip
 
     async def finish(self, grace: float) -> None:
         """Let the replies still being relayed finish, for at most ``grace`` seconds."""

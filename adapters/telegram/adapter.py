@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from functools import partial
@@ -14,7 +15,8 @@ from adapters.telegram.admins import ChatAdmins
 from adapters.telegram.normalize import BotIdentity, message_key, normalize_message
 from adapters.telegram.render import TelegramReplySink
 from bot.door import Door
-from bot.models import ChatRequest, ReplyEvent, ReplyFinal
+from bot.journal import Place, Reopened
+from bot.models import ChatRequest, ReplyEvent, ReplyFinal, ReplyRecord, ReplyTarget
 from bot.npc import NpcNotice
 from bot.plans import Cast, Plan, Say, Stream
 from bot.relay import Budgets, PacingPolicy, relay_reply
@@ -62,6 +64,7 @@ class TelegramAdapter:
         self._budgets = Budgets.for_policy(self._policies["group"])
         self._me = BotIdentity(id=0, username="")
         self._chat_admins = ChatAdmins(self._app.bot, config.admin_cache_seconds)
+        self._recovery: asyncio.Task[int] | None = None
 
     async def start(self) -> None:
         await self._app.initialize()  # getMe: fails fast on a bad token
@@ -85,8 +88,12 @@ class TelegramAdapter:
         else:
             await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         log.info("Telegram bot @%s is running (%s)", self._me.username, config.mode)
+        self._recovery = asyncio.create_task(self._door.recover(self))  # replies a crash cut short
 
     async def stop(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -97,6 +104,16 @@ class TelegramAdapter:
     @property
     def bot_username(self) -> str:
         return self._me.username
+
+    @property
+    def owner(self) -> str:
+        """Whose replies these are in the reply journal: this bot's."""
+        return f"telegram:{self._me.id}"
+
+    async def reopen(self, record: ReplyRecord) -> Reopened[int]:
+        """Write into the chat of an interrupted reply again (its messages are Telegram message ids)."""
+        policy = self._policies["private" if record.render.get("policy") == "private" else "group"]
+        return Reopened(self._sink_at(record.target), decode=int, encode=str, policy=policy, budgets=self._budgets)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -122,7 +139,7 @@ class TelegramAdapter:
                 if plan.greeting is not None and plan.greeting_apart:
                     await self._say(request, plan.greeting, policy)
             case Stream():
-                await self._stream(request, plan.events, policy)
+                await self._stream(request, plan, policy)
             case Cast():
                 await self._cast(request, plan, policy)
             case _:
@@ -144,7 +161,9 @@ class TelegramAdapter:
         return await self._chat_admins.is_admin(int(request.target.chat), user_id)
 
     def _sink(self, request: ChatRequest, speaker: str | None = None, quote: bool = True) -> TelegramReplySink:
-        target = request.target
+        return self._sink_at(request.target, speaker, quote)
+
+    def _sink_at(self, target: ReplyTarget, speaker: str | None = None, quote: bool = True) -> TelegramReplySink:
         return TelegramReplySink(
             self._app.bot,
             int(target.chat),
@@ -154,9 +173,15 @@ class TelegramAdapter:
             speaker=speaker,
         )
 
-    async def _stream(self, request: ChatRequest, events: AsyncIterator[ReplyEvent], policy: PacingPolicy) -> None:
-        """The character's reply, relayed as paced edits."""
-        await relay_reply(events, self._sink(request), policy, self._budgets)
+    async def _stream(self, request: ChatRequest, plan: Stream, policy: PacingPolicy) -> None:
+        """The character's reply, relayed as paced edits (and journaled, so a crash cannot leave it half-written)."""
+        sink = self._sink(request)
+        if plan.journal is None:
+            await relay_reply(plan.events, sink, policy, self._budgets)
+            return
+        render = {"policy": "private" if request.is_dm else "group"}
+        place: Place[int] = Place(owner=self.owner, target=request.target, encode=str, render=render)
+        await plan.journal.relay(plan.events, sink, policy, self._budgets, place)
 
     async def _say(self, request: ChatRequest, text: str, policy: PacingPolicy) -> None:
         """A one-off message (command answers), paced like replies."""

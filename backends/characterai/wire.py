@@ -84,6 +84,7 @@ class Turn(Wire):
             is_human=self.author.is_human,
             text=self.text,
             created_at=parse_time(self.create_time),
+            final=self.primary.is_final,
         )
 
 

@@ -22,6 +22,13 @@ def error_notice(error: ReplyError) -> str:
     return f"{ERROR_MARK} {error.message}"
 
 
+def with_notice(partial: str, error: ReplyError) -> str:
+    """How a reply that ended with an error ends on screen: what it had written, then the notice."""
+    notice = error_notice(error)
+    kept = partial.rstrip()
+    return f"{kept}\n\n{notice}" if kept.strip() else notice
+
+
 class Inbox:
     """Keeps only the latest snapshot (older ones are superseded: coalescing happens here)."""
 
@@ -37,9 +44,7 @@ class Inbox:
     def target(self) -> tuple[str, bool]:
         """The text the messages should show now, and whether it is the last one."""
         if self.error is not None:
-            notice = error_notice(self.error)
-            partial = self.text.rstrip()
-            return (f"{partial}\n\n{notice}" if partial.strip() else notice), True
+            return with_notice(self.text, self.error), True
         return self.text, self.done
 
     async def read(self, events: AsyncIterator[ReplyEvent]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic
 
@@ -54,6 +55,10 @@ class Layout(Generic[Handle]):
             if shown.text != part.text or (frozen and not shown.final):
                 pending.append(Update(index, part.text, frozen, False, part, self.offset))
         return pending
+
+    def resume(self, handles: Iterable[Handle]) -> None:
+        """Messages that exist already, showing what is not known (so each gets edited)."""
+        self.messages.extend(ShownMessage(handle, "", False) for handle in handles)
 
     def applied(self, update: Update, handle: Handle | None = None) -> None:
         if update.send:

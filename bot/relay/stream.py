@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Generic
@@ -52,12 +52,17 @@ async def relay_reply(
     budgets: Budgets,
     *,
     shared: str | None = None,
+    resume: Sequence[Handle] = (),
 ) -> RelayResult[Handle]:
     """Show a reply: the first text as soon as it exists, then paced edits, then the final text (always,
     retrying as needed). Time comes from ``budgets.clock``. ``shared`` names the pool whose
     ``policy.shared_*`` budget every send and edit also takes a slot of (e.g. a Discord channel, whose
-    webhooks share one limit). Cancelling this stops everything, typing included, and closes ``events``."""
-    return await _Relay(sink, policy, budgets, shared).run(events)
+    webhooks share one limit). ``resume`` continues a reply whose messages exist already (their text unknown:
+    each is edited once), as a restart finishing an interrupted reply does. Cancelling this stops everything,
+    typing included, and closes ``events``."""
+    relay = _Relay(sink, policy, budgets, shared)
+    relay.layout.resume(resume)
+    return await relay.run(events)
 
 
 class _Relay(Generic[Handle]):

@@ -8,6 +8,7 @@ users hear "try again in a moment" instead of waiting; the connection pool recon
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +22,25 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ConstantBackoff
 
 from bot.keys import MarkerKey, ValueKey
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset, ReplyRecord
 from bot.ports import StateStore, StoreError
 from bot.store.reachability import Reachability, reached
 from bot.store.redis_keys import RedisKeys, conversation_member, platform_of
 from bot.store.redis_layout import upgrade
 
 AUDIT_CAP = 1000
+
+# The reply journal's steps that must not bring a closed entry back: only an existing hash is written.
+_NOTE_REPLY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'parts', ARGV[1], 'text', ARGV[2], 'final', ARGV[3])
+return 1
+"""
+_CLAIM_REPLY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return redis.call('HMGET', KEYS[1], 'body', 'parts', 'text', 'final', 'attempts')
+"""
 
 
 @dataclass(frozen=True)
@@ -281,5 +294,62 @@ class RedisStateStore(StateStore):
         bodies = await cast(Any, self._redis.lrange(key, 0, limit - 1))
         return [AuditEntry.model_validate_json(b) for b in bodies]
 
+    # the reply journal
+    async def open_reply(self, record: ReplyRecord) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._keys.reply(record.reply_id))
+            pipe.hset(
+                self._keys.reply(record.reply_id),
+                mapping={
+                    "body": record.model_dump_json(),
+                    "parts": json.dumps(record.parts),
+                    "text": record.text,
+                    "final": int(record.final),
+                    "attempts": record.attempts,
+                },
+            )
+            pipe.zadd(self._keys.replies_of(record.owner), {record.reply_id: record.opened_at.timestamp()})
+            await pipe.execute()
+
+    async def note_reply(self, reply_id: str, parts: list[str], text: str, final: bool) -> bool:
+        key = self._keys.reply(reply_id)
+        done = await cast(Any, self._redis.eval(_NOTE_REPLY, 1, key, json.dumps(parts), text, int(final)))
+        return bool(done)
+
+    async def claim_reply(self, reply_id: str) -> ReplyRecord | None:
+        found = await cast(Any, self._redis.eval(_CLAIM_REPLY, 1, self._keys.reply(reply_id)))
+        return _reply(found) if found else None
+
+    async def close_reply(self, reply_id: str) -> bool:
+        key = self._keys.reply(reply_id)
+        body = await cast(Any, self._redis.hget(key, "body"))
+        if body is None:
+            return False
+        owner = ReplyRecord.model_validate_json(body).owner
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.zrem(self._keys.replies_of(owner), reply_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def open_replies(self, owner: str) -> list[ReplyRecord]:
+        ids = cast(list[str], await self._redis.zrange(self._keys.replies_of(owner), 0, -1))
+        found: list[ReplyRecord] = []
+        for reply_id in ids:
+            fields = await cast(Any, self._redis.hmget(self._keys.reply(reply_id), _REPLY_FIELDS))
+            if fields[0] is not None:
+                found.append(_reply(fields))
+        return found
+
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+_REPLY_FIELDS = ["body", "parts", "text", "final", "attempts"]
+
+
+def _reply(fields: list[str]) -> ReplyRecord:
+    """An entry of the reply journal: what was opened, with its progress since."""
+    body, parts, text, final, attempts = fields
+    progress = {"parts": json.loads(parts), "text": text, "final": final == "1", "attempts": int(attempts)}
+    return ReplyRecord.model_validate_json(body).model_copy(update=progress)

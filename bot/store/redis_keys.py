@@ -12,6 +12,8 @@ All keys are under a configurable prefix:
   marker:{key} -> "1" with a TTL (SET NX PX); key: the text of a ``bot.keys`` marker key
   value:{key} -> string with a TTL (SET PX); key: the text of a ``bot.keys`` value key
   audit -> list of JSON, newest first, capped;  audit:{conversation} likewise
+  reply:{reply_id} -> hash: body (JSON of the ReplyRecord as opened), parts (JSON list), text, final, attempts
+  replies:{owner} -> sorted set of the owner's open reply ids, by when they were opened
 
 Data written by earlier releases lives under these very strings: change one only with a migration.
 """
@@ -105,3 +107,10 @@ class RedisKeys:
 
     def audit_of(self, conversation: str) -> str:
         return self._key("audit", conversation)
+
+    # the reply journal
+    def reply(self, reply_id: str) -> str:
+        return self._key("reply", reply_id)
+
+    def replies_of(self, owner: str) -> str:
+        return self._key("replies", owner)

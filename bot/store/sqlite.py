@@ -9,6 +9,7 @@ values are filed under their key's text (``bot.keys``).
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.keys import MarkerKey, ValueKey
-from bot.models import AuditEntry, Binding, ConversationRecord, Preset
+from bot.models import AuditEntry, Binding, ConversationRecord, Preset, ReplyRecord
 from bot.ports import StateStore
 from bot.store.reachability import Reachability
 from bot.store.sqlite_schema import upgrade
@@ -57,6 +58,8 @@ class SqliteStateStore(StateStore):
         self._db = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Every commit is on disk (the WAL synced) when the call returns: the reply journal relies on it.
+            self._db.execute("PRAGMA synchronous=FULL")
             upgrade(self._db)
         except BaseException:
             self._db.close()
@@ -241,9 +244,62 @@ class SqliteStateStore(StateStore):
             )
         return [AuditEntry.model_validate_json(r[0]) for r in rows]
 
+    # the reply journal
+    async def open_reply(self, record: ReplyRecord) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO replies (reply_id, owner, opened_at, body, parts, text, final, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            record.reply_id,
+            record.owner,
+            record.opened_at.timestamp(),
+            record.model_dump_json(),
+            json.dumps(record.parts),
+            record.text,
+            int(record.final),
+            record.attempts,
+        )
+
+    async def note_reply(self, reply_id: str, parts: list[str], text: str, final: bool) -> bool:
+        changed = await self._write(
+            "UPDATE replies SET parts = ?, text = ?, final = ? WHERE reply_id = ?",
+            json.dumps(parts),
+            text,
+            int(final),
+            reply_id,
+        )
+        return changed > 0
+
+    async def claim_reply(self, reply_id: str) -> ReplyRecord | None:
+        def claim(db: sqlite3.Connection) -> ReplyRecord | None:
+            with _transaction(db):
+                db.execute("UPDATE replies SET attempts = attempts + 1 WHERE reply_id = ?", (reply_id,))
+                row = db.execute(f"SELECT {_REPLY_COLUMNS} FROM replies WHERE reply_id = ?", (reply_id,)).fetchone()
+            return _reply(row) if row else None
+
+        return await self._call(claim)
+
+    async def close_reply(self, reply_id: str) -> bool:
+        return await self._write("DELETE FROM replies WHERE reply_id = ?", reply_id) > 0
+
+    async def open_replies(self, owner: str) -> list[ReplyRecord]:
+        rows = await self._rows(
+            f"SELECT {_REPLY_COLUMNS} FROM replies WHERE owner = ? ORDER BY opened_at, reply_id", owner
+        )
+        return [_reply(row) for row in rows]
+
     async def close(self) -> None:
         async with self._lock:
             self._db.close()
+
+
+_REPLY_COLUMNS = "body, parts, text, final, attempts"
+
+
+def _reply(row: tuple[str, ...]) -> ReplyRecord:
+    """An entry of the reply journal: what was opened, with its progress since."""
+    body, parts, text, final, attempts = row
+    progress = {"parts": json.loads(parts), "text": text, "final": bool(final), "attempts": int(attempts)}
+    return ReplyRecord.model_validate_json(body).model_copy(update=progress)
 
 
 def _record(

@@ -54,7 +54,18 @@ def _participants(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_participants,)
+def _reply_journal(db: sqlite3.Connection) -> None:
+    """2: the reply journal, replies being written until they end (``ReplyJournal``). Nothing to carry over; the
+    version says that data holding open replies needs a release that finishes them."""
+    db.execute(
+        "CREATE TABLE replies (reply_id TEXT PRIMARY KEY, owner TEXT NOT NULL, opened_at REAL NOT NULL, "
+        "body TEXT NOT NULL, parts TEXT NOT NULL DEFAULT '[]', text TEXT NOT NULL DEFAULT '', "
+        "final INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX replies_by_owner ON replies (owner, opened_at)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_participants, _reply_journal)
 LATEST = len(MIGRATIONS)
 
 

@@ -93,6 +93,7 @@ class HistoryTurn(BaseModel):
     is_human: bool
     text: str
     created_at: datetime | None = None
+    final: bool = True  # False while the backend is still generating the turn
 
 
 ReplyStream = AsyncIterator[ReplySnapshot | ReplyFinal]

@@ -86,7 +86,9 @@ Flood control and faults
     ``storm(chat=None, *, duration=None, probability=1.0, retry_after=1, seed=0)`` (429 on counted
     calls; duration in Telegram seconds; deterministic per seed), ``calm()``,
     ``inject_fault(method="*", *, status=400, description=..., chat=None, retry_after=None, times=1,
-    delay=0.0)`` (status 200 = only the delay, e.g. past PTB's read timeout -> TimedOut).
+    delay=0.0, hold=False, text=None)`` (status 200 = only the delay, e.g. past PTB's read timeout -> TimedOut;
+    ``hold``: wait until ``release_holds()``, e.g. to stop the bot mid-call; ``text``: only calls with exactly
+    that text; ``rule.hits`` counts the calls caught).
 
 Bot API methods served
     getMe, logOut, close, getUpdates (offset/limit/timeout/allowed_updates; a newer poll terminates the
@@ -102,8 +104,8 @@ Bot API methods served
 
 HTTP control API (same driver, JSON): GET /_fake/state, POST /_fake/bots, /_fake/users, /_fake/chats,
 /_fake/topics, /_fake/messages, /_fake/buttons, /_fake/flood, /_fake/storm (DELETE = calm),
-/_fake/privacy, /_fake/faults; GET /_fake/transcript?chat_id=, /_fake/counters, /_fake/calls?method=,
-/_fake/wait_idle?chat_id=&quiet=&timeout=. A positive chat_id is that user's private chat with
+/_fake/privacy, /_fake/faults, /_fake/release_holds; GET /_fake/transcript?chat_id=, /_fake/counters,
+/_fake/calls?method=, /_fake/wait_idle?chat_id=&quiet=&timeout=. A positive chat_id is that user's private chat with
 ``bot`` (token/username; default the first bot). See control.py for the bodies.
 """
 

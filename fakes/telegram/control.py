@@ -94,6 +94,8 @@ class FaultIn(BaseModel):
     retry_after: float | None = None
     times: int | None = 1
     delay: float = 0.0
+    hold: bool = False
+    text: str | None = None
 
 
 def _reply(payload: Any, status: int = 200) -> web.Response:
@@ -225,9 +227,13 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
         body = FaultIn.model_validate(await _body(request))
         rule: FaultRule = fake.inject_fault(
             body.method, status=body.status, description=body.description, chat=body.chat_id,
-            retry_after=body.retry_after, times=body.times, delay=body.delay,
+            retry_after=body.retry_after, times=body.times, delay=body.delay, hold=body.hold, text=body.text,
         )
         return _reply({"method": rule.method, "status": rule.status})
+
+    async def release_holds(request: web.Request) -> web.Response:
+        fake.release_holds()
+        return _reply(True)
 
     async def wait_idle(request: web.Request) -> web.Response:
         query = request.query
@@ -251,6 +257,7 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
         ("DELETE", "/_fake/storm", storm),
         ("POST", "/_fake/privacy", privacy),
         ("POST", "/_fake/faults", faults),
+        ("POST", "/_fake/release_holds", release_holds),
         ("GET", "/_fake/wait_idle", wait_idle),
     ):
         app.router.add_route(method, path, guarded(route))

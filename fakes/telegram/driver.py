@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -377,9 +378,19 @@ class Driver(Recorder):
         retry_after: int | float | None = None,
         times: int | None = 1,
         delay: float = 0.0,
+        hold: bool = False,
+        text: str | None = None,
     ) -> FaultRule:
-        """The next ``times`` matching calls get this error (after ``delay`` seconds) instead of running."""
+        """The next ``times`` matching calls get this error (after ``delay`` seconds) instead of running. With
+        ``hold`` each waits until ``release_holds()`` first (status 200: then runs normally); ``text`` matches
+        only calls whose text parameter is exactly that. ``rule.hits`` counts the calls it caught."""
         chat_id = chat.id if isinstance(chat, Chat) else chat
-        rule = FaultRule(method.lower(), status, description, chat_id, retry_after, times, delay)
+        rule = FaultRule(method.lower(), status, description, chat_id, retry_after, times, delay, hold, text)
         self.faults.append(rule)
         return rule
+
+    def release_holds(self) -> None:
+        """Let every call held by a ``hold`` fault go on; later ones are held until the next release."""
+        released, self.holds_released = self.holds_released, asyncio.Event()
+        released.set()
+        self.notify()

@@ -74,12 +74,16 @@ class FaultRule:
     retry_after: int | float | None = None
     times: int | None = 1  # None = forever
     delay: float = 0.0  # seconds to wait before answering (e.g. past PTB's read timeout)
+    hold: bool = False  # wait (after the delay) until release_holds(), then answer
+    text: str | None = None  # only calls whose ``text`` parameter is exactly this
     hits: int = 0
 
-    def matches(self, method: str, chat_id: Any) -> bool:
+    def matches(self, method: str, chat_id: Any, text: Any = None) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.method not in ("*", method.lower()):
+            return False
+        if self.text is not None and text != self.text:
             return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
 
@@ -107,6 +111,7 @@ class Recorder:
         self.drafts: list[DraftRecord] = []
         self.faults: list[FaultRule] = []
         self.faults_injected = 0
+        self.holds_released = asyncio.Event()  # replaced by a fresh one at each release_holds()
         self.requests_by_method: Counter[str] = Counter()
         self.statuses: Counter[tuple[str, int]] = Counter()
         self._changed = asyncio.Event()

@@ -68,6 +68,7 @@ class FakeTelegram(Driver):
         return self.base_url
 
     async def stop(self) -> None:
+        self.holds_released.set()
         await self._webhooks.close()
         for bot in self.world.bots_by_token.values():
             bot.queue.close()
@@ -133,15 +134,20 @@ class FakeTelegram(Driver):
         return json_reply(payload, status)
 
     async def _apply_fault(self, method: str, values: dict[str, Any]) -> None:
-        rule: FaultRule | None = next((r for r in self.faults if r.matches(method, values.get("chat_id"))), None)
+        chat_id, text = values.get("chat_id"), values.get("text")
+        rule: FaultRule | None = next((r for r in self.faults if r.matches(method, chat_id, text)), None)
         if rule is None:
             return
         rule.hits += 1
         self.faults_injected += 1
+        released = self.holds_released
+        self.notify()  # lets wait_for() see a call being held
         if rule.delay:
             await asyncio.sleep(rule.delay)
+        if rule.hold:
+            await released.wait()  # (the call goes on even if its client went away meanwhile, as on Telegram)
         if rule.status == 200:
-            return  # a pure delay
+            return  # a pure delay or hold
         parameters = {"retry_after": rule.retry_after} if rule.retry_after is not None else None
         if rule.status == 429:
             self.flood.stats.too_many_requests += 1

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 
@@ -135,6 +136,21 @@ async def test_injected_faults(fake: FakeTelegram) -> None:
             await bot.send_message(alice.id, "x", read_timeout=2)
         assert (await bot.send_message(alice.id, "works again")).text == "works again"
     assert fake.counters().faults_injected == 3
+
+
+async def test_a_held_call_waits_for_its_release_and_only_the_named_text_is_held(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.add_user("Alice")
+    fake.private_chat(alice, started=True)
+    sent = await bot.send_message(alice.id, "draft")
+    held = fake.inject_fault("editMessageText", status=200, hold=True, text="the final text")
+    await bot.edit_message_text("a draft", chat_id=alice.id, message_id=sent.message_id)  # another text: not held
+    final = asyncio.create_task(bot.edit_message_text("the final text", chat_id=alice.id, message_id=sent.message_id))
+    await fake.wait_for(lambda: held.hits, timeout=10)
+    assert not final.done() and fake.transcript(fake.private_chat(alice))[-1].text == "a draft"
+    async with aiohttp.ClientSession(base_url=fake.url) as http, http.post("/_fake/release_holds") as reply:
+        assert reply.status == 200
+    await asyncio.wait_for(final, timeout=10)
+    assert fake.transcript(fake.private_chat(alice))[-1].text == "the final text" and held.hits == 1
 
 
 async def test_http_control_api_drives_a_standalone_fake(fake: FakeTelegram, bot: Bot) -> None:

@@ -160,7 +160,7 @@ async def test_the_new_layout_version_is_recorded_and_kept(tmp_path: Path, previ
     async with upgraded(tmp_path, previous_release) as (served, _):
         await served.api.chat("hi", user="alice", groupId="team")
     latest = previous_release.latest
-    assert previous_release.layout_version() == latest == 1
+    assert previous_release.layout_version() == latest == 2
     assert previous_release.leftovers() == []
     async with upgraded(tmp_path, previous_release) as (served, _):  # a restart: nothing lost, nothing redone
         assert await listed(served, "userId=alice") == ([TEAM, GUILD_ALICE, ALICE_DM], 3)

@@ -11,7 +11,7 @@ import redis
 
 from bot.errors import StartupError
 from bot.keys import LastNpcSpeaker, Notice, NpcAuthor, Seen
-from bot.models import AuditEntry, Binding, Preset
+from bot.models import AuditEntry, Binding, Preset, ReplyRecord, ReplyTarget
 from bot.ports import EVERYONE, StoreVersionError
 from bot.store.redis import RedisStateStore
 from bot.store.sqlite import SqliteStateStore
@@ -53,6 +53,12 @@ async def test_the_redis_key_layout_is_the_one_earlier_releases_wrote(redis_url:
         await store.put_value(LastNpcSpeaker("telegram:-100"), "ada", ttl_seconds=600)
         await store.put_value(NpcAuthor("telegram:-100:5"), "ada", ttl_seconds=600)
         await store.append_audit(AuditEntry(actor="telegram:1", conversation="telegram:-100", action="use"))
+        await store.open_reply(
+            ReplyRecord(
+                reply_id="telegram:-100:1", owner="telegram:7", run="r", conversation="telegram:-100", who=EVERYONE,
+                preset="kira", target=ReplyTarget(platform="telegram", chat="-100"),
+            )
+        )  # fmt: skip
     finally:
         await store.close()
     client = redis.Redis.from_url(redis_url, decode_responses=True)
@@ -81,6 +87,8 @@ async def test_the_redis_key_layout_is_the_one_earlier_releases_wrote(redis_url:
             "test:value:npc:msg:telegram:-100:5",
             "test:audit",
             "test:audit:telegram:-100",
+            "test:reply:telegram:-100:1",
+            "test:replies:telegram:7",
         ]
     )
 
