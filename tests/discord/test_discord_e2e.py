@@ -77,7 +77,10 @@ async def test_regenerate_reset_and_status(world: DiscordWorld) -> None:
     regenerated = await world.until(lambda: again.original_message_id)
     await dc.wait_for(lambda: dc.message_view(regenerated).content == BOLD_REX + second)
     status = await dc.slash("general", "bob", "status")
-    shown = dc.message_view(await world.until(lambda: status.original_message_id))
+    shown_id = await world.until(lambda: status.original_message_id)
+    # the answer may come after a deferral ("thinking…"), so wait for its text
+    await dc.wait_for(lambda: dc.message_view(shown_id).content.startswith("Character: rex (characterai rex), "))
+    shown = dc.message_view(shown_id)
     assert shown.flags & 64  # ephemeral: only bob sees it
     assert shown.content.startswith("Character: rex (characterai rex), the default; upstream chat ")
     reset = await dc.slash("general", "alice", "reset")

@@ -80,7 +80,8 @@ async def test_five_long_replies_at_once_in_one_group_cause_no_penalty(world: Te
     await world.core.store.put_binding(
         Binding(conversation=f"telegram:{group.id}", preset="rex-per-user", bound_by="telegram:1")
     )
-    world.cai.configure(chunk_chars=12)
+    # the characters' own chunk size wins over the fake's setting, so the character is given a coarser one
+    world.cai.add_character(CHARACTERS[1].model_copy(update={"chunk_chars": 12}))
     texts = [f"@CharBot tell me tale number {i} " + "and make it long " * 20 for i in range(5)]
     for user, text in zip(users, texts, strict=True):
         tg.user_sends(group, user, text)
@@ -106,7 +107,7 @@ async def test_a_10000_character_reply_arrives_as_three_messages_that_join_exact
         paragraphs.append(" ".join(sentences))
     long_reply = "\n\n".join(paragraphs)[:10_000].rstrip() + "."
     world.cai.script_reply("ada", long_reply)
-    world.cai.configure(chunk_chars=400)
+    world.cai.add_character(CHARACTERS[0].model_copy(update={"chunk_chars": 400}))
     tg.user_sends(chat, ann, "a very long answer please")
 
     def parts_join_to_the_reply() -> list[str] | None:
@@ -116,7 +117,7 @@ async def test_a_10000_character_reply_arrives_as_three_messages_that_join_exact
         pattern = r"\s+".join(re.escape(part) for part in parts)
         return parts if parts and re.fullmatch(pattern, long_reply) else None
 
-    parts = await tg.wait_for(parts_join_to_the_reply, timeout=30)
+    parts = await tg.wait_for(parts_join_to_the_reply, timeout=120)
     assert len(parts) == 3
     assert all(len(part) <= 4096 for part in parts)
 
