@@ -241,7 +241,7 @@ async def test_http_errors_map_to_typed_upstream_errors(
 async def test_stalled_reply_times_out_and_the_socket_recovers(
     make_config: ConfigFactory, fake: FakeCharacterAI
 ) -> None:
-    account = await Account.open(make_config(idle_timeout=0.3, first_token_timeout=0.3))
+    account = await Account.open(make_config(idle_timeout=2.0, first_token_timeout=2.0))
     try:
         chat_id = await fresh_chat(account)
         fake.inject("stall", target="dm", after_snapshots=1)
@@ -263,9 +263,9 @@ async def test_stalled_reply_times_out_and_the_socket_recovers(
 
 
 async def test_slow_create_chat_times_out(make_config: ConfigFactory, fake: FakeCharacterAI) -> None:
-    account = await Account.open(make_config(request_timeout=0.3))
+    account = await Account.open(make_config(request_timeout=2.0))
     try:
-        fake.inject("delay", target="dm", command="create_chat", seconds=3.0)
+        fake.inject("delay", target="dm", command="create_chat", seconds=6.0)
         with pytest.raises(UpstreamError) as caught:
             await account.chats.create_chat(ECHO)
         assert caught.value.code is ErrorCode.TIMEOUT
@@ -291,7 +291,7 @@ async def test_a_rest_call_that_never_answers_times_out(account: Account, make_c
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    slow = await Account.open(make_config(neo_url=f"http://127.0.0.1:{port}", request_timeout=0.3))
+    slow = await Account.open(make_config(neo_url=f"http://127.0.0.1:{port}", request_timeout=2.0))
     try:
         assert slow.profile == account.profile  # the profile comes from plus, which is still the fake
         with pytest.raises(UpstreamError) as caught:

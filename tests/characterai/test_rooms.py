@@ -169,7 +169,7 @@ async def test_room_errors_are_typed(account: Account, fake: FakeCharacterAI) ->
 async def test_room_stall_times_out_and_resets_the_connection(
     make_config: ConfigFactory, fake: FakeCharacterAI
 ) -> None:
-    account = await Account.open(make_config(first_token_timeout=0.3, idle_timeout=0.3))
+    account = await Account.open(make_config(first_token_timeout=2.0, idle_timeout=2.0))
     rooms = account.rooms
     try:
         room = await rooms.create_room([ECHO], "Stall", with_greeting=False)
