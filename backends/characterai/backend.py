@@ -71,6 +71,11 @@ class CharacterAIBackend:
         """DM websockets of the pool so far (at most ``dm_sockets``)."""
         return self._sockets.size
 
+    @property
+    def dm_requests_waiting(self) -> int:
+        """Requests waiting for a free DM websocket (their command not written yet)."""
+        return self._sockets.waiting
+
     def _dm(self) -> DmChats:
         if self._chats is None:
             raise UpstreamError(ErrorCode.UNAVAILABLE, "the Character.AI backend is not started")
