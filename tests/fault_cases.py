@@ -12,6 +12,8 @@ until its own timeout ends it. Rooms have no line to wait in: there the four oth
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -78,11 +80,35 @@ class FaultCase:
         return full[:TRUNCATED_TO] if self.kind == "safety_truncate" else full
 
 
+WAIT = 30.0  # generous: a stalled reply, its socket's reset and four replies behind it (not a deadline under test)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll a condition (on the fake Character.AI, or on our client) for at most ``WAIT`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def sent_upstream(fake: FakeCharacterAI) -> list[str]:
+    """The user texts of every DM generation Character.AI received, in order."""
+    return [m.frame["payload"]["turn"]["candidates"][0]["raw_content"]
+            for m in fake.received("dm", "create_and_generate_turn")]  # fmt: skip
+
+
+def upstream_chat_of(fake: FakeCharacterAI, text: str) -> str:
+    """The Character.AI chat that the one DM generation with this user text was for."""
+    (frame,) = [m.frame for m in fake.received("dm", "create_and_generate_turn")
+                if m.frame["payload"]["turn"]["candidates"][0]["raw_content"] == text]  # fmt: skip
+    return str(frame["payload"]["turn"]["turn_key"]["chat_id"])
+
+
 def lined_up(backend: CharacterAIBackend, fake: FakeCharacterAI, texts: list[str]) -> bool:
     """Every one of ``texts`` reached Character.AI or waits in the DM pool's line (for the socket the faulted
     request holds, with one socket: then all of them wait)."""
-    sent = [m.frame["payload"]["turn"]["candidates"][0]["raw_content"]
-            for m in fake.received("dm", "create_and_generate_turn")]  # fmt: skip
+    sent = sent_upstream(fake)
     return backend.dm_requests_waiting + sum(1 for text in texts if text in sent) == len(texts)
 
 

@@ -21,12 +21,22 @@ from backends.characterai import CharacterAIBackend, CharacterAIConfig
 from bot.models import Preset
 from bot.upstream.base import USER_MESSAGES
 from fakes.characterai import DEMO_CHARACTERS, FakeCharacterAI
-from tests.fault_cases import CASES, POOLS, UPSTREAM, FaultCase, dm_connections_lost, lined_up
+from tests.fault_cases import (
+    CASES,
+    POOLS,
+    UPSTREAM,
+    WAIT,
+    FaultCase,
+    dm_connections_lost,
+    lined_up,
+    sent_upstream,
+    until,
+    upstream_chat_of,
+)
 from tests.http.support import KEYS, ApiClient, Served, serve
 
 ECHO = next(character for character in DEMO_CHARACTERS if character.id == "demo_echo")
 USERS = 5
-WAIT = 30.0  # generous: a stalled reply, its socket's reset and four replies behind it (not a deadline under test)
 
 
 @asynccontextmanager
@@ -64,24 +74,12 @@ async def stream(api: ApiClient, message: str, user: str) -> list[Any]:
     return events
 
 
-def sent_upstream(fake: FakeCharacterAI) -> list[str]:
-    """The user texts of every generation Character.AI received, in order."""
-    return [m.frame["payload"]["turn"]["candidates"][0]["raw_content"]
-            for m in fake.received("dm", "create_and_generate_turn")]  # fmt: skip
-
-
-def upstream_chat_of(fake: FakeCharacterAI, text: str) -> str:
-    (frame,) = [m.frame for m in fake.received("dm", "create_and_generate_turn")
-                if m.frame["payload"]["turn"]["candidates"][0]["raw_content"] == text]  # fmt: skip
-    return str(frame["payload"]["turn"]["turn_key"]["chat_id"])
-
-
-async def until(condition: Any) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+def streamed(events: list[Any]) -> str | None:
+    """The reply a stream delivered: its deltas, which add up to the text of its end event (None otherwise)."""
+    if not events or events[-1]["type"] != "end":
+        return None
+    text = "".join(event["text"] for event in events if event["type"] == "content")
+    return text if text == events[-1]["response"] else None
 
 
 @pytest.mark.parametrize("pool", list(POOLS))
@@ -107,9 +105,7 @@ async def test_a_fault_fails_only_the_request_it_belongs_to(tmp_path: Path, case
         streams = await asyncio.gather(*others)
 
         replies = {n: ECHO.reply_to(asks[n]) for n in range(USERS)}
-        collateral = [n for n, events in enumerate(streams, 1)
-                      if [e["type"] for e in events][-1] != "end" or events[-1]["response"] != replies[n]
-                      or "".join(e["text"] for e in events if e["type"] == "content") != replies[n]]  # fmt: skip
+        collateral = [n for n, events in enumerate(streams, 1) if streamed(events) != replies[n]]
         assert collateral == [], streams
         expected = case.expected_reply(replies[0])
         if case.outcome is None:

@@ -7,7 +7,6 @@ the default pool. The same for five groups, each talking in its own Character.AI
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,39 +18,29 @@ from bot.models import Binding, NpcCharacter, Preset, ReplyError
 from bot.npc.turns import room_who
 from bot.relay.inbox import error_notice
 from bot.upstream.base import USER_MESSAGES, ErrorCode
-from fakes.characterai import FakeCharacterAI
 from fakes.telegram import FakeTelegram
 from fakes.telegram.world import Chat, StoredMessage
-from tests.fault_cases import CASES, POOLS, UPSTREAM, FaultCase, dm_connections_lost, hold_in_flight, lined_up
+from tests.fault_cases import (
+    CASES,
+    POOLS,
+    UPSTREAM,
+    WAIT,
+    FaultCase,
+    dm_connections_lost,
+    hold_in_flight,
+    lined_up,
+    sent_upstream,
+    until,
+    upstream_chat_of,
+)
 from tests.telegram.conftest import CHARACTERS, QUIET, close_world, open_world
 
 ADA = CHARACTERS[0]  # the default preset's character
 USERS = 5
-WAIT = 30.0  # generous: a stalled reply, its socket's reset and four replies behind it (not a deadline under test)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Poll a condition on the fake Character.AI (the fake Telegram's own ``wait_for`` wakes only on its changes)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
-def sent_upstream(cai: FakeCharacterAI) -> list[str]:
-    """The user texts of every generation Character.AI received, in order."""
-    return [m.frame["payload"]["turn"]["candidates"][0]["raw_content"]
-            for m in cai.received("dm", "create_and_generate_turn")]  # fmt: skip
-
-
-def upstream_chat_of(cai: FakeCharacterAI, text: str) -> str:
-    (frame,) = [m.frame for m in cai.received("dm", "create_and_generate_turn")
-                if m.frame["payload"]["turn"]["candidates"][0]["raw_content"] == text]  # fmt: skip
-    return str(frame["payload"]["turn"]["turn_key"]["chat_id"])
 
 
 def ended(tg: FakeTelegram, chat: Chat, after: int, final: Callable[[str], bool]) -> Callable[[], StoredMessage | None]:
+    """The chat's first bot message after the first ``after`` whose text ``final`` accepts."""
     return lambda: next((m for m in tg.bot_messages(chat)[after:] if final(m.text)), None)
 
 
