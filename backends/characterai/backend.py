@@ -53,6 +53,11 @@ class CharacterAIBackend:
             raise UpstreamError(ErrorCode.UNAVAILABLE, "the Character.AI backend is not started")
         return self._account
 
+    @property
+    def dm_requests_waiting(self) -> int:
+        """Requests in line for a free DM socket, not written yet (0 when not started): a queue length to watch."""
+        return self._account.pool.waiting if self._account is not None else 0
+
     # ----- Upstream -----
 
     async def character_info(self, character_id: str) -> CharacterInfo:

@@ -39,6 +39,11 @@ class DmPool:
         """Sockets opened so far (they stay open until ``close``)."""
         return len(self._sockets)
 
+    @property
+    def waiting(self) -> int:
+        """Requests in line for a free socket (not written yet)."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
     async def start(self) -> None:
         """Open the first socket, or fail: AUTH for a refused token, UNAVAILABLE otherwise."""
         if self._running:

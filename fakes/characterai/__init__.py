@@ -40,7 +40,9 @@ a pure function of (character, user text, candidate index), so the same input gi
 ``DEMO_CHARACTERS`` holds the built-in cast (Captain Redbeard, Ms. Marginalia, Echo, Madame Zora).
 
 Faults (``fake.inject(kind, **options)`` or ``Fault(...)``; each applies to the next matching request,
-``times`` times; ``target`` dm/room/rest/any; ``command`` narrows it): ``neo_error`` (comment,
+``times`` times; ``target`` dm/room/rest/any; ``command`` and ``chat_id`` (a DM chat or a room) narrow it;
+``wait_for_release``: the fault acts (an error answer, a drop at its snapshot, a delay) only after a
+``fake.release_stalls()``, its request in flight meanwhile): ``neo_error`` (comment,
 error_code, sub_code, retry_after_seconds), ``rate_limit`` (429 + retry_after_seconds), ``self_harm_filter``
 (``filter_user_input_self_harm`` frame), ``input_filter``, ``safety_truncate`` (keep_chars; final
 candidate ``safety_truncated: true``), ``drop`` (after_snapshots, close_code; None aborts TCP; after_drop

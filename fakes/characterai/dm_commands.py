@@ -276,8 +276,24 @@ DM_HANDLERS: dict[str, Handler] = {
 }
 
 
+def chat_of(payload: JsonDict) -> str | None:
+    """The chat a DM command is about (for faults aimed at one chat)."""
+    turn_key = sub_dict(sub_dict(payload, "turn"), "turn_key")
+    for holder in (turn_key, sub_dict(payload, "turn_key"), sub_dict(payload, "chat"), payload):
+        chat_id = text_or_none(holder.get("chat_id"))
+        if chat_id is not None:
+            return chat_id
+    return None
+
+
+_GENERATION_FAULTS = frozenset({"drop", "stall", "safety_truncate"})
+
+
 async def answer_fault(request: Request, fault: Fault) -> bool:
     """Play the parts of a fault that replace the normal answer. True when the request is finished."""
+    if fault.kind in _GENERATION_FAULTS:
+        return False  # they act inside the stream
+    await request.world.hold_fault(fault)
     if fault.kind == "delay":
         await asyncio.sleep(fault.seconds)
         return False
@@ -293,6 +309,4 @@ async def answer_fault(request: Request, fault: Fault) -> bool:
                             "comment": "Self harm message detected"})
     elif fault.kind == "input_filter":
         await request.send({"command": "filter_user_input", "request_id": rid, "comment": "Input filtered"})
-    else:
-        return False  # generation faults act inside the stream
     return True

@@ -14,7 +14,7 @@ import json
 from aiohttp import WSMsgType, web
 
 from fakes.characterai.auth import token_from_cookie
-from fakes.characterai.dm_commands import DM_HANDLERS, CommandError, Request, answer_fault
+from fakes.characterai.dm_commands import DM_HANDLERS, CommandError, Request, answer_fault, chat_of
 from fakes.characterai.dm_links import NO_TICKET, DmLink, GenerationTicket
 from fakes.characterai.faults import GENERATING_COMMANDS
 from fakes.characterai.keys import SOCKETS_KEY, WORLD_KEY
@@ -142,7 +142,7 @@ async def handle_frame(world: FakeWorld, user: FakeUser, sink: RequestSink, fram
     request_id = raw_id if isinstance(raw_id, str) else None
     payload = frame.get("payload")
     request = Request(world, user, sink, request_id, payload if isinstance(payload, dict) else {}, None)
-    fault = world.faults.take_ws("dm", command)
+    fault = world.take_ws_fault("dm", command, chat_of(request.payload))
     if fault is not None:
         if await answer_fault(request, fault):
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 FaultKind = Literal[
     "neo_error",  # answer with a neo_error frame and nothing else
@@ -33,8 +33,13 @@ class Fault(BaseModel):
     kind: FaultKind
     target: FaultTarget = "any"
     command: str | None = None  # only requests with this command (websocket) match
+    chat_id: str | None = None  # only requests about this chat (websocket: a DM chat, or a room) match
     path_prefix: str | None = None  # only REST paths starting with this match
     times: int = Field(default=1, ge=1)
+    # The fault waits for a release_stalls() called after the request arrived before it acts (an error answer,
+    # a drop at its snapshot, a delay before it starts); the request stays in flight meanwhile, so tests can line
+    # other requests up behind it, or keep a request in flight while another one fails.
+    wait_for_release: bool = False
     # neo_error / rate_limit
     comment: str = "injected error"
     error_code: int = 400
@@ -53,11 +58,22 @@ class Fault(BaseModel):
     status: int = 500
     body: str = "Internal Server Error"
     content_type: str = "text/plain"
+    _armed_at: int = PrivateAttr(default=0)  # the world's release_epoch when the fault was taken
 
-    def matches_ws(self, channel: Literal["dm", "room"], command: str) -> bool:
+    @property
+    def armed_at(self) -> int:
+        return self._armed_at
+
+    def arm(self, release_epoch: int) -> Fault:
+        self._armed_at = release_epoch
+        return self
+
+    def matches_ws(self, channel: Literal["dm", "room"], command: str, chat_id: str | None = None) -> bool:
         if self.target not in (channel, "any") or self.kind == "rest_error":
             return False
         if self.command is not None and self.command != command:
+            return False
+        if self.chat_id is not None and self.chat_id != chat_id:
             return False
         if self.kind in _GENERATION_ONLY and command not in GENERATING_COMMANDS:
             return False
@@ -84,8 +100,8 @@ class FaultBook:
     def pending(self) -> list[Fault]:
         return [f.model_copy() for f in self._faults]
 
-    def take_ws(self, channel: Literal["dm", "room"], command: str) -> Fault | None:
-        return self._take(lambda f: f.matches_ws(channel, command))
+    def take_ws(self, channel: Literal["dm", "room"], command: str, chat_id: str | None = None) -> Fault | None:
+        return self._take(lambda f: f.matches_ws(channel, command, chat_id))
 
     def take_rest(self, path: str) -> Fault | None:
         return self._take(lambda f: f.matches_rest(path))

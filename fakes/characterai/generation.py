@@ -136,6 +136,7 @@ async def _interrupt(
         finally:  # released (or the socket closed): no final frame; the history keeps the cut as final
             candidate.final = True
         return
+    await world.hold_fault(fault)  # wait_for_release: streamed this far, the drop waits for the test
     if fault.after_drop == "continue":
         pace = fault.continue_delay if fault.continue_delay is not None else delay
         epoch = world.release_epoch if fault.hold else None

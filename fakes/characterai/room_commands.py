@@ -79,7 +79,7 @@ async def run_room_command(connection: RoomConnection, command_id: int, rpc: Jso
         connection.world, connection.user, RoomSink(connection, channel),
         raw_id if isinstance(raw_id, str) else None, payload, None,
     )
-    fault = connection.world.faults.take_ws("room", command)
+    fault = connection.world.take_ws_fault("room", command, room_id)
     if fault is not None:
         if await answer_fault(request, fault):
             return

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from fakes.characterai.characters import FakeCharacter
 from fakes.characterai.dm_links import DmLink
-from fakes.characterai.faults import FaultBook
+from fakes.characterai.faults import Fault, FaultBook
 from fakes.characterai.room_hub import RoomHub
 from fakes.characterai.settings import FakeSettings
 from fakes.characterai.state import MODEL_TYPE, Candidate, Conversation, FakeUser, Room, Turn
@@ -101,6 +101,16 @@ class FakeWorld:
         """Until release_stalls() is called after the moment ``since`` (a ``release_epoch`` value) was read."""
         while self.release_epoch <= since and not self.stopping:
             await self.stalls_released.wait()
+
+    def take_ws_fault(self, channel: Literal["dm", "room"], command: str, chat_id: str | None) -> Fault | None:
+        """The fault for this websocket request, if one is queued (armed now, for ``wait_for_release``)."""
+        fault = self.faults.take_ws(channel, command, chat_id)
+        return fault.arm(self.release_epoch) if fault is not None else None
+
+    async def hold_fault(self, fault: Fault) -> None:
+        """A ``wait_for_release`` fault acts only after a release_stalls() that came after it was taken."""
+        if fault.wait_for_release:
+            await self.wait_release(fault.armed_at)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Server-side work that outlives the request's socket (cancelled when the fake stops)."""

@@ -149,6 +149,34 @@ async def test_stall_holds_the_stream_until_released(fake: FakeCharacterAI, http
     assert frames[0]["request_id"] == rid and text_of(frames[-1]) == "Echo: now?"
 
 
+async def test_a_fault_aimed_at_one_chat_spares_the_others(fake: FakeCharacterAI, http: aiohttp.ClientSession) -> None:
+    ws = await open_dm(http, fake)
+    spared, aimed = await new_chat(ws, ECHO.id), await new_chat(ws, ECHO.id)
+    fake.inject("neo_error", command="create_and_generate_turn", chat_id=aimed, comment="only there")
+    await ask(ws, spared, "first")  # another chat's request passes the fault by
+    assert text_of((await frames_until_final(ws))[-1]) == "Echo: first"
+    rid = await ask(ws, aimed, "second")
+    error = await ws.receive_json(timeout=5)
+    assert (error["command"], error["request_id"], error["comment"]) == ("neo_error", rid, "only there")
+    assert fake.state()["faults"] == []
+
+
+async def test_a_held_fault_acts_only_after_release(fake: FakeCharacterAI, http: aiohttp.ClientSession) -> None:
+    ws = await open_dm(http, fake)
+    chat_id = await new_chat(ws, ECHO.id)
+    fake.inject("drop", after_snapshots=1, wait_for_release=True)
+    await ask(ws, chat_id, "hold on")
+    assert [(await ws.receive_json(timeout=5))["command"] for _ in range(2)] == ["add_turn", "add_turn"]
+    other = await open_dm(http, fake)  # meanwhile the service answers on another connection
+    await ask(other, await new_chat(other, ECHO.id), "elsewhere")
+    assert text_of((await frames_until_final(other))[-1]) == "Echo: elsewhere"
+    held = fake.dm_sockets()[0]
+    assert (held["open"], held["in_flight"]) == (True, 1)  # the drop still waits, its generation in flight
+    fake.release_stalls()
+    closing = await ws.receive(timeout=5)
+    assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1011
+
+
 async def test_per_character_chunking_and_delay_fault(fake: FakeCharacterAI, http: aiohttp.ClientSession) -> None:
     ws = await open_dm(http, fake)
     chat_id = await new_chat(ws, SLOW.id)
