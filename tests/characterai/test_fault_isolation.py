@@ -11,7 +11,8 @@ import asyncio
 
 import pytest
 
-from backends.characterai import CharacterAIBackend
+from backends.characterai.account import Account
+from backends.characterai.rooms import RoomManager
 from bot.upstream.base import ErrorCode, UpstreamError
 from fakes.characterai import FakeCharacterAI
 from tests.fault_cases import CASES, UPSTREAM, FaultCase, hold_in_flight
@@ -23,11 +24,11 @@ SLOW_GAP = 0.4  # seconds between two snapshots of a slow reply: 13 snapshots ta
 WAIT = 30.0  # generous (not a deadline under test)
 
 
-async def talk(backend: CharacterAIBackend, room_id: str, text: str) -> str | UpstreamError:
+async def talk(rooms: RoomManager, room_id: str, text: str) -> str | UpstreamError:
     """Post a message in the room and have the character answer it: the final text, or the error."""
     try:
-        await backend.room_send(room_id, text)
-        _, finals = await collect(backend.room_generate(room_id, ECHO))
+        await rooms.send(room_id, text)
+        _, finals = await collect(rooms.generate(room_id, ECHO))
     except UpstreamError as error:
         return error
     (final,) = finals
@@ -54,12 +55,12 @@ def generating(fake: FakeCharacterAI, room_id: str) -> int:
 async def test_a_fault_in_one_room_fails_no_other_room(
     make_config: ConfigFactory, fake: FakeCharacterAI, case: FaultCase
 ) -> None:
-    backend = CharacterAIBackend(make_config(**UPSTREAM))
-    await backend.start()
+    account = await Account.open(make_config(**UPSTREAM))
+    backend = account.rooms
     try:
         rooms = [(await backend.create_room([ECHO], f"Room {n}", with_greeting=False)).id for n in range(ROOMS)]
         for room_id in rooms:
-            await backend.room_connect(room_id)
+            await backend.connect(room_id)
         asks = [f"a question in room {n}" for n in range(ROOMS)]
 
         def the_others() -> asyncio.Future[list[str | UpstreamError]]:
@@ -88,10 +89,10 @@ async def test_a_fault_in_one_room_fails_no_other_room(
             in_flight = not others.done()
             fake.release_stalls()
             answers = await asyncio.wait_for(others, WAIT)
-        connected = [backend.room_connected(room_id) and fake.room_subscribers(room_id) == 1 for room_id in rooms]
+        connected = [backend.is_connected(room_id) and fake.room_subscribers(room_id) == 1 for room_id in rooms]
         after = await talk(backend, rooms[0], "and the next turn?")  # the faulted room goes on
     finally:
-        await backend.close()
+        await account.close()
 
     collateral = [n for n, got in enumerate(answers, 1) if got != f"Echo: {asks[n]}"]
     assert collateral == [], answers

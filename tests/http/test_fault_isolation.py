@@ -7,7 +7,6 @@ wait behind the faulted request) and with the default pool."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -66,8 +65,7 @@ async def stream(api: ApiClient, message: str, user: str) -> list[Any]:
         headers={"Authorization": f"Bearer {KEYS[0]}"}, json={"message": message, "userId": user},
     ) as source:  # fmt: skip
         async for event in source:
-            data = json.loads(event.data)
-            api.documented.check_event(data)
+            data = api.documented.check_event({"event": event.type or "message", "data": event.data})
             events.append(data)
             if data["type"] in ("end", "error"):
                 break
