@@ -6,16 +6,15 @@ normalise what it receives (channels, threads, DMs, replies, mentions, webhooks,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
 import pytest
-import yarl
 
 from adapters.discord.normalize import BotIdentity, command_text, normalize_interaction, normalize_message
 from fakes.discord import FakeDiscord, FakeDiscordConfig
+from tests.discord.client_on_fake import connected
 
 TOKEN = "test-token"
 
@@ -47,16 +46,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def client(fake: FakeDiscord) -> AsyncIterator[Capture]:
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = fake.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-    capture = Capture()
-    task = asyncio.create_task(capture.start(TOKEN))
-    await asyncio.wait_for(capture.wait_until_ready(), 5)
-    yield capture
-    await capture.close()
-    await task
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+    async with connected(fake, Capture(), TOKEN) as capture:
+        yield capture
 
 
 @pytest.fixture

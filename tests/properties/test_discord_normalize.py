@@ -10,14 +10,12 @@ orjson), while every object is still built by discord.py itself.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 import pytest
-import yarl
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -25,6 +23,7 @@ from adapters.discord.normalize import BotIdentity, normalize_interaction, norma
 from bot.door import is_addressed
 from bot.text import clean_text, is_blank
 from fakes.discord import FakeDiscord, FakeDiscordConfig
+from tests.discord.client_on_fake import connected
 from tests.properties.strategies import PROPERTY, all_strings, encodable, hostile_text
 
 TOKEN = "test-token"
@@ -55,16 +54,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def client(fake: FakeDiscord) -> AsyncIterator[Capture]:
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = fake.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-    capture = Capture()
-    task = asyncio.create_task(capture.start(TOKEN))
-    await asyncio.wait_for(capture.wait_until_ready(), 5)
-    yield capture
-    await capture.close()
-    await task
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+    async with connected(fake, Capture(), TOKEN) as capture:
+        yield capture
 
 
 @dataclass(frozen=True)
